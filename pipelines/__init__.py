@@ -1,0 +1,1 @@
+"""dlt pipelines that land the inputs (orders, delivery log, platform reports) in DuckDB."""
