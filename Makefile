@@ -1,0 +1,34 @@
+# The two commands a new user needs (see README):
+#   make audit   set up, then run the audit end to end (demo shop unless ARGS name your data)
+#   make test    set up, then run the test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: audit test setup lock clean
+
+audit: setup
+	$(BIN)/signal-audit run $(ARGS)
+
+test: setup
+	$(BIN)/python -m pytest $(ARGS)
+
+setup: $(VENV)/.installed
+
+# Reinstall only when the pins change. setuptools is pinned for the editable build.
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "signal-audit needs $(PYTHON) (Python 3.11); set PYTHON=/path/to/python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
+	@touch $@
+
+# Refresh requirements.lock from a fresh environment built from pyproject.toml's pins.
+lock:
+	rm -rf /tmp/signal-audit-lock && $(PYTHON) -m venv /tmp/signal-audit-lock
+	/tmp/signal-audit-lock/bin/pip install --quiet -e ".[test]"
+	{ echo "# Exact versions of every package, for pip's -c (constraints). Regenerate with: make lock"; \
+	  /tmp/signal-audit-lock/bin/pip freeze --exclude-editable; } > requirements.lock
+
+clean:
+	rm -rf $(VENV) target logs warehouse

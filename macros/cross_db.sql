@@ -1,0 +1,94 @@
+{#- Small dispatch macros for the few things dbt's own cross-database macros don't cover.
+    Each has a DuckDB implementation and a default in standard/Postgres-flavoured SQL, so a
+    port to another adapter adds one variant here instead of editing models. -#}
+
+{#- Text of a JSON scalar at `path` ('$.a.b'); JSON strings come back unquoted. -#}
+{% macro json_value(json_expr, path) -%}
+    {{ return(adapter.dispatch('json_value', 'signal_audit')(json_expr, path)) }}
+{%- endmacro %}
+{% macro duckdb__json_value(json_expr, path) -%}
+    json_extract_string({{ json_expr }}, {{ path }})
+{%- endmacro %}
+{% macro default__json_value(json_expr, path) -%}
+    jsonb_path_query_first(cast({{ json_expr }} as jsonb), cast({{ path }} as jsonpath)) #>> '{}'
+{%- endmacro %}
+
+{#- The JSON fragment at `path` as JSON text (strings keep their quotes). -#}
+{% macro json_fragment(json_expr, path) -%}
+    {{ return(adapter.dispatch('json_fragment', 'signal_audit')(json_expr, path)) }}
+{%- endmacro %}
+{% macro duckdb__json_fragment(json_expr, path) -%}
+    cast(json_extract({{ json_expr }}, {{ path }}) as varchar)
+{%- endmacro %}
+{% macro default__json_fragment(json_expr, path) -%}
+    cast(jsonb_path_query_first(cast({{ json_expr }} as jsonb), cast({{ path }} as jsonpath)) as text)
+{%- endmacro %}
+
+{#- The JSON type at `path`, upper case: VARCHAR (string), ARRAY, OBJECT, numbers, NULL. -#}
+{% macro json_kind(json_expr, path) -%}
+    {{ return(adapter.dispatch('json_kind', 'signal_audit')(json_expr, path)) }}
+{%- endmacro %}
+{% macro duckdb__json_kind(json_expr, path) -%}
+    json_type({{ json_expr }}, {{ path }})
+{%- endmacro %}
+{% macro default__json_kind(json_expr, path) -%}
+    upper(replace(jsonb_typeof(jsonb_path_query_first(cast({{ json_expr }} as jsonb), cast({{ path }} as jsonpath))), 'string', 'varchar'))
+{%- endmacro %}
+
+{#- A FROM-clause fragment: one row per element of the JSON array at `path`, with columns
+    `value` (element as JSON text) and `ordinality` (0-based position). -#}
+{% macro json_array_rows(json_expr, path, alias) -%}
+    {{ return(adapter.dispatch('json_array_rows', 'signal_audit')(json_expr, path, alias)) }}
+{%- endmacro %}
+{% macro duckdb__json_array_rows(json_expr, path, alias) -%}
+    cross join lateral (
+        select
+            unnest(json_extract({{ json_expr }}, {{ path }} || '[*]')) as value,
+            unnest(range(cast(json_array_length({{ json_expr }}, {{ path }}) as bigint))) as ordinality
+    ) as {{ alias }}
+{%- endmacro %}
+{% macro default__json_array_rows(json_expr, path, alias) -%}
+    cross join lateral (
+        select cast(elem as text) as value, ord - 1 as ordinality
+        from jsonb_array_elements(jsonb_path_query_first(cast({{ json_expr }} as jsonb), cast({{ path }} as jsonpath)))
+            with ordinality as arr(elem, ord)
+    ) as {{ alias }}
+{%- endmacro %}
+
+{#- The calendar day of a UTC timestamp in the reporting time zone (var reporting_timezone). -#}
+{% macro local_date(ts_expr) -%}
+    {{ return(adapter.dispatch('local_date', 'signal_audit')(ts_expr)) }}
+{%- endmacro %}
+{% macro duckdb__local_date(ts_expr) -%}
+    cast(timezone('{{ var("reporting_timezone") }}', {{ ts_expr }}) as date)
+{%- endmacro %}
+{% macro default__local_date(ts_expr) -%}
+    cast(({{ ts_expr }}) at time zone '{{ var("reporting_timezone") }}' as date)
+{%- endmacro %}
+
+{#- A UTC timestamp from Unix epoch seconds (numeric). -#}
+{% macro epoch_to_timestamp(seconds_expr) -%}
+    {{ return(adapter.dispatch('epoch_to_timestamp', 'signal_audit')(seconds_expr)) }}
+{%- endmacro %}
+{% macro duckdb__epoch_to_timestamp(seconds_expr) -%}
+    to_timestamp(cast({{ seconds_expr }} as double))
+{%- endmacro %}
+{% macro default__epoch_to_timestamp(seconds_expr) -%}
+    to_timestamp({{ seconds_expr }})
+{%- endmacro %}
+
+{#- Continuous percentile (0-1) of `expr` as an aggregate. -#}
+{% macro percentile(expr, fraction) -%}
+    {{ return(adapter.dispatch('percentile', 'signal_audit')(expr, fraction)) }}
+{%- endmacro %}
+{% macro duckdb__percentile(expr, fraction) -%}
+    quantile_cont({{ expr }}, {{ fraction }})
+{%- endmacro %}
+{% macro default__percentile(expr, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expr }})
+{%- endmacro %}
+
+{#- A SQL list literal of strings from a Jinja list: ('a', 'b'). -#}
+{% macro sql_string_list(values) -%}
+    ({%- for v in values -%}'{{ v | replace("'", "''") }}'{%- if not loop.last -%}, {% endif -%}{%- endfor -%})
+{%- endmacro %}

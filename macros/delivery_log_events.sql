@@ -1,0 +1,26 @@
+{#- The shared first step of every platform's staging model: the platform's lines of the
+    delivery log, one row per event of the native request body's `data` array.
+    Columns: record_id, event_index, channel, pixel_id, sent_at, http_status, request,
+    response, event_json. -#}
+{% macro delivery_log_events(platform) -%}
+    select
+        log.record_id,
+        events.ordinality as event_index,
+        log.channel,
+        log.pixel_id,
+        log.sent_at,
+        log.http_status,
+        log.request,
+        log.response,
+        events.value as event_json
+    from {{ source('raw', 'delivery_log') }} as log
+    {{ json_array_rows('log.request', "'$.data'", 'events') }}
+    where log.platform = '{{ platform }}'
+{%- endmacro %}
+
+{#- A request counts as accepted unless the HTTP status says otherwise or the platform's
+    native response reports an error (`platform_error`). A missing status (browser lines,
+    logs that don't record it) is not taken as a failure. -#}
+{% macro is_request_accepted(platform_error) -%}
+    (coalesce(http_status between 200 and 299, true) and {{ platform_error }} is null)
+{%- endmacro %}

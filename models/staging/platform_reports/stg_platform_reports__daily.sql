@@ -1,0 +1,28 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'platform_reports') }}
+
+),
+
+renamed as (
+
+    select
+        ----------  keys
+        report_date,
+        platform,
+        pixel_id,
+        event_name,
+
+        ----------  counts as the platform shows them
+        events_received,
+        events_deduplicated,
+        events_matched,
+        match_quality_score
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,42 @@
+"""The scorecard as text for the terminal."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from signal_audit.warehouse import read_only
+
+_MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "no_data": "NO DATA"}
+
+
+def render_scorecard(warehouse: Path, width: int = 100) -> str:
+    con = read_only(warehouse)
+    try:
+        rows = con.execute(
+            """
+            select platform, check_name, status, summary, window_start, window_end
+            from marts.rpt_signal_scorecard
+            order by platform, check_name
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return "The scorecard is empty: no backend orders were loaded."
+    start, end = rows[0][4], rows[0][5]
+    lines = [f"Signal scorecard, {start} to {end}", ""]
+    current = None
+    for platform, check, status, summary, _, _ in rows:
+        if platform != current:
+            if current is not None:
+                lines.append("")
+            lines.append(platform.upper())
+            current = platform
+        head = f"  [{_MARK.get(status, status.upper()):>7}] {check}: "
+        body = textwrap.wrap(summary, width=width - len(head)) or [""]
+        lines.append(head + body[0])
+        lines.extend(" " * len(head) + more for more in body[1:])
+    failed = sum(1 for r in rows if r[2] == "fail")
+    lines += ["", f"{failed} failing check(s) of {len(rows)}."]
+    return "\n".join(lines)
