@@ -92,3 +92,25 @@
 {% macro sql_string_list(values) -%}
     ({%- for v in values -%}'{{ v | replace("'", "''") }}'{%- if not loop.last -%}, {% endif -%}{%- endfor -%})
 {%- endmacro %}
+
+{#- True when the whole of `expr` matches the regular expression `pattern` (an expression). -#}
+{% macro regex_full_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_full_match', 'signal_audit')(expr, pattern)) }}
+{%- endmacro %}
+{% macro duckdb__regex_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, {{ pattern }})
+{%- endmacro %}
+{% macro default__regex_full_match(expr, pattern) -%}
+    ({{ expr }} ~ {{ pattern }})
+{%- endmacro %}
+
+{#- `expr` (text) as a double, or null when it is not a number. -#}
+{% macro safe_to_double(expr) -%}
+    {{ return(adapter.dispatch('safe_to_double', 'signal_audit')(expr)) }}
+{%- endmacro %}
+{% macro duckdb__safe_to_double(expr) -%}
+    try_cast({{ expr }} as double)
+{%- endmacro %}
+{% macro default__safe_to_double(expr) -%}
+    case when {{ expr }} ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' then cast({{ expr }} as double precision) end
+{%- endmacro %}

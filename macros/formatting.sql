@@ -26,3 +26,14 @@
 {% macro fmt_date(expr) -%}
     cast({{ expr }} as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{#- 6.234 -> '6.2' (decimals digits) -#}
+{% macro fmt_number(expr, decimals=1) -%}
+    {{ return(adapter.dispatch('fmt_number', 'signal_audit')(expr, decimals)) }}
+{%- endmacro %}
+{% macro duckdb__fmt_number(expr, decimals) -%}
+    format('{:.{{ decimals }}f}', {{ expr }})
+{%- endmacro %}
+{% macro default__fmt_number(expr, decimals) -%}
+    trim(to_char({{ expr }}, 'FM9999990{% if decimals > 0 %}.{{ "0" * decimals }}{% endif %}'))
+{%- endmacro %}

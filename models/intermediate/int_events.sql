@@ -29,8 +29,8 @@ typed as (
 
     select
         events.*,
-        {{ dbt.safe_cast('events.event_time_raw', 'double') }} as event_time_number,
-        {{ dbt.safe_cast('events.value_raw', 'double') }} as value_number,
+        {{ safe_to_double('events.event_time_raw') }} as event_time_number,
+        {{ safe_to_double('events.value_raw') }} as value_number,
         upper(trim(events.currency_raw)) as currency
     from events
 
@@ -75,5 +75,7 @@ final as (
 
 select
     *,
-    {{ local_date('event_at') }} as event_date
+    -- event-level metrics count on the event's day; an event without a usable event_time
+    -- counts on the day it was sent, so it still shows up (as invalid) in the marts
+    {{ local_date('coalesce(event_at, sent_at)') }} as event_date
 from final

@@ -1,7 +1,7 @@
 {#- One row per platform and check over the audit window: the metric, the threshold, a
     verdict (pass, warn, fail, no_data) and a sentence a marketer understands.
     Each check is one int_check__<name> model with the same columns. -#}
-{% set checks = ['conversion_gap'] %}
+{% set checks = ['conversion_gap', 'match_quality', 'email_coverage', 'field_coverage', 'deduplication', 'timeliness', 'pii_hashing'] %}
 
 with
 

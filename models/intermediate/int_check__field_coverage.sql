@@ -1,0 +1,78 @@
+{#- Scorecard check field_coverage: the lowest validity among the platform's required
+    purchase fields (seeds/required_fields.csv). Pass >= field_validity_pass, warn down to
+    field_validity_floor, fail below. The sentence names that field and whether it is
+    missing or invalid. -#}
+with
+
+platforms as ({{ audited_platforms() }}),
+
+by_field as (
+
+    select
+        platform,
+        field_name,
+        count(*) as events,
+        1.0 * sum(case when is_valid then 1 else 0 end) / count(*) as validity,
+        1.0 * sum(case when not is_present then 1 else 0 end) / count(*) as missing_share,
+        1.0 * sum(case when is_present and not is_valid then 1 else 0 end) / count(*) as invalid_share
+    from {{ ref('int_event_fields') }}
+    where requirement = 'required' and {{ in_audit_window('event_date') }}
+    group by platform, field_name
+
+),
+
+lowest as (
+
+    select
+        *,
+        row_number() over (partition by platform order by validity, field_name) as field_rank
+    from by_field
+
+),
+
+judged as (
+
+    select
+        platforms.platform,
+        platforms.display_name,
+        lowest.field_name,
+        lowest.events,
+        lowest.validity,
+        lowest.missing_share,
+        lowest.invalid_share,
+        case
+            when lowest.validity is null then 'no_data'
+            when lowest.validity >= {{ var('field_validity_pass') }} then 'pass'
+            when lowest.validity >= {{ var('field_validity_floor') }} then 'warn'
+            else 'fail'
+        end as status
+    from platforms
+    left join lowest on platforms.platform = lowest.platform and lowest.field_rank = 1
+
+)
+
+select
+    platform,
+    'field_coverage' as check_name,
+    {{ window_columns() }},
+    cast(validity as double) as metric_value,
+    cast({{ var('field_validity_pass') }} as double) as threshold,
+    status,
+    case
+        when status = 'no_data' then
+            'No ' || display_name || ' purchase events were sent by the server in the window.'
+        when status = 'pass' then
+            'Every required ' || display_name || ' purchase field is valid on at least '
+            || {{ fmt_pct('validity') }} || ' of events (lowest: ' || field_name || ').'
+        else
+            'The required field ' || field_name || ' is valid on only ' || {{ fmt_pct('validity') }}
+            || ' of ' || display_name || ' purchase events: missing on ' || {{ fmt_pct('missing_share') }}
+            || ', present but invalid on ' || {{ fmt_pct('invalid_share') }} || '.'
+            || case field_name
+                when 'currency' then ' Send a real ISO 4217 code (USD, EUR) with every purchase.'
+                when 'value' then ' Send the order total as a number above 0 (12.99, not "12,99").'
+                when 'event_time' then ' Send event_time in Unix seconds, not milliseconds, and not in the future.'
+                else ' Send ' || field_name || ' with every purchase.'
+               end
+    end as summary
+from judged

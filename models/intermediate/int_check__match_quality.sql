@@ -1,0 +1,114 @@
+{#- Scorecard check match_quality: the platform's own match score for purchases where its
+    reports carry one (weighted by events received), else our estimated score (mean over
+    server purchase events). Pass >= match_quality_pass, warn down to match_quality_floor,
+    fail below. The sentence names the key whose absence costs the most score. -#}
+with
+
+platforms as ({{ audited_platforms() }}),
+
+events as (
+
+    select * from {{ ref('int_event_match_quality') }}
+    where is_purchase and {{ in_audit_window('event_date') }}
+
+),
+
+estimated as (
+
+    select platform, count(*) as events, avg(estimated_match_score) as estimated_score
+    from events
+    group by platform
+
+),
+
+reported as (
+
+    select
+        reports.platform,
+        sum(reports.match_quality_score * reports.events_received)
+            / nullif(sum(reports.events_received), 0) as platform_score
+    from {{ ref('stg_platform_reports__daily') }} as reports
+    inner join {{ ref('purchase_event_names') }} as names
+        on reports.platform = names.platform and lower(reports.event_name) = lower(names.event_name)
+    where reports.match_quality_score is not null and {{ in_audit_window('reports.report_date') }}
+    group by reports.platform
+
+),
+
+-- the key whose missing coverage costs the most estimated score
+key_gaps as (
+
+    select
+        keys.platform,
+        keys.match_key,
+        1.0 - avg(case when keys.is_valid then 1.0 else 0.0 end) as missing_share,
+        max(weights.weight) as weight
+    from {{ ref('int_event_match_keys') }} as keys
+    inner join {{ ref('match_score_weights') }} as weights
+        on keys.match_key = weights.match_key
+    where keys.is_purchase and {{ in_audit_window('keys.event_date') }}
+    group by keys.platform, keys.match_key
+
+),
+
+weakest as (
+
+    select
+        *,
+        row_number() over (partition by platform order by missing_share * weight desc, match_key) as cost_rank
+    from key_gaps
+
+),
+
+judged as (
+
+    select
+        platforms.platform,
+        platforms.display_name,
+        estimated.estimated_score,
+        reported.platform_score,
+        coalesce(reported.platform_score, estimated.estimated_score) as score,
+        weakest.match_key as weakest_key,
+        weakest.missing_share as weakest_key_missing_share,
+        case
+            when coalesce(reported.platform_score, estimated.estimated_score) is null then 'no_data'
+            when coalesce(reported.platform_score, estimated.estimated_score) >= {{ var('match_quality_pass') }} then 'pass'
+            when coalesce(reported.platform_score, estimated.estimated_score) >= {{ var('match_quality_floor') }} then 'warn'
+            else 'fail'
+        end as status
+    from platforms
+    left join estimated on platforms.platform = estimated.platform
+    left join reported on platforms.platform = reported.platform
+    left join weakest on platforms.platform = weakest.platform and weakest.cost_rank = 1
+
+)
+
+select
+    platform,
+    'match_quality' as check_name,
+    {{ window_columns() }},
+    cast(score as double) as metric_value,
+    cast({{ var('match_quality_pass') }} as double) as threshold,
+    status,
+    case
+        when status = 'no_data' then
+            'No ' || display_name || ' purchase events were sent by the server in the window and no report carries a match score.'
+        else
+            display_name || '''s match quality for purchases is ' || {{ fmt_number('score') }} || ' of 10'
+            || case
+                when platform_score is not null then
+                    ' (' || display_name || '''s own score; our estimate from the keys sent is '
+                    || coalesce({{ fmt_number('estimated_score') }}, 'not available') || ')'
+                else ' (our estimate from the keys sent; ' || display_name || ' reported no score)'
+               end
+            || case status
+                when 'pass' then ', at or above ' || {{ fmt_number(var('match_quality_pass'), 0) }} || '.'
+                when 'warn' then ', below ' || {{ fmt_number(var('match_quality_pass'), 0) }} || ': match potential is left behind.'
+                else ', below ' || {{ fmt_number(var('match_quality_floor'), 0) }} || ': a structural problem.'
+               end
+            || case when weakest_key_missing_share > 0 then
+                ' Biggest missing key: ' || weakest_key || ', absent or invalid on '
+                || {{ fmt_pct('weakest_key_missing_share') }} || ' of purchase events.'
+               else '' end
+    end as summary
+from judged

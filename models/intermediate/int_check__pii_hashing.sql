@@ -1,0 +1,73 @@
+{#- Scorecard check pii_hashing: server events that sent a must-hash key (email, phone,
+    names, address...) as plaintext. Any is a fail: it is personal data sent unprotected. -#}
+with
+
+platforms as ({{ audited_platforms() }}),
+
+keys as (
+
+    select platform, event_key, match_key, is_plaintext
+    from {{ ref('int_event_match_keys') }}
+    where {{ in_audit_window('event_date') }}
+
+),
+
+totals as (
+
+    select
+        platform,
+        count(distinct event_key) as events,
+        count(distinct case when is_plaintext then event_key end) as plaintext_events
+    from keys
+    group by platform
+
+),
+
+worst_key as (
+
+    select
+        platform,
+        match_key,
+        count(*) as plaintext_values,
+        row_number() over (partition by platform order by count(*) desc, match_key) as key_rank
+    from keys
+    where is_plaintext
+    group by platform, match_key
+
+),
+
+judged as (
+
+    select
+        platforms.platform,
+        platforms.display_name,
+        totals.plaintext_events,
+        worst_key.match_key,
+        worst_key.plaintext_values,
+        case
+            when coalesce(totals.events, 0) = 0 then 'no_data'
+            when totals.plaintext_events > 0 then 'fail'
+            else 'pass'
+        end as status
+    from platforms
+    left join totals on platforms.platform = totals.platform
+    left join worst_key on platforms.platform = worst_key.platform and worst_key.key_rank = 1
+
+)
+
+select
+    platform,
+    'pii_hashing' as check_name,
+    {{ window_columns() }},
+    cast(plaintext_events as double) as metric_value,
+    cast(0 as double) as threshold,
+    status,
+    case status
+        when 'no_data' then 'No ' || display_name || ' server events in the window.'
+        when 'pass' then 'Every customer identifier sent to ' || display_name || ' that must be hashed was SHA-256 hashed.'
+        else
+            {{ plural('plaintext_events', 'server event', 'server events') }} || ' sent customer data to ' || display_name
+            || ' in plaintext, mostly ' || match_key || ' (' || {{ fmt_int('plaintext_values') }}
+            || '): personal data sent unprotected. Normalize and SHA-256 hash it before sending.'
+    end as summary
+from judged

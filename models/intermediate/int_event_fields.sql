@@ -1,0 +1,78 @@
+{#- One row per server purchase event and field its platform requires or recommends
+    (seeds/required_fields.csv), with whether the field is present and valid. Fields scoped
+    to web apply to events whose action source is a website (or missing). Valid means: a
+    value is a JSON number above 0 (not a string like "12,99"); a currency is a real ISO 4217
+    code in any case; event_time is Unix seconds, not milliseconds, and not after sending. -#}
+with
+
+events as (
+
+    select * from {{ ref('int_events') }}
+    where channel = 'server' and is_purchase
+
+),
+
+key_flags as (
+
+    select
+        event_key,
+        sum(case when is_present then 1 else 0 end) as present_keys,
+        sum(case when is_valid then 1 else 0 end) as valid_keys,
+        max(case when match_key = 'user_agent' and is_present then 1 else 0 end) = 1 as has_user_agent_present,
+        max(case when match_key = 'user_agent' and is_valid then 1 else 0 end) = 1 as has_user_agent,
+        max(case when match_key = 'external_id' and is_present then 1 else 0 end) = 1 as has_external_id_present,
+        max(case when match_key = 'external_id' and is_valid then 1 else 0 end) = 1 as has_external_id
+    from {{ ref('int_event_match_keys') }}
+    where is_purchase
+    group by event_key
+
+),
+
+prepared as (
+
+    select
+        events.*,
+        coalesce(key_flags.present_keys, 0) as present_keys,
+        coalesce(key_flags.valid_keys, 0) as valid_keys,
+        coalesce(key_flags.has_user_agent_present, false) as has_user_agent_present,
+        coalesce(key_flags.has_user_agent, false) as has_user_agent,
+        coalesce(key_flags.has_external_id_present, false) as has_external_id_present,
+        coalesce(key_flags.has_external_id, false) as has_external_id,
+        action_sources.action_source is not null as is_known_action_source,
+        coalesce(action_sources.is_web, events.action_source is null) as is_web,
+        currencies.currency_code is not null as is_iso_currency
+    from events
+    left join key_flags
+        on events.event_key = key_flags.event_key
+    left join {{ ref('action_sources') }} as action_sources
+        on events.platform = action_sources.platform
+        and events.action_source = action_sources.action_source
+    left join {{ ref('iso_4217_currencies') }} as currencies
+        on events.currency = currencies.currency_code
+
+),
+
+applicable as (
+
+    select
+        prepared.*,
+        required.field_name,
+        required.requirement
+    from prepared
+    inner join {{ ref('required_fields') }} as required
+        on prepared.platform = required.platform
+        and (required.scope = 'all' or prepared.is_web)
+
+)
+
+select
+    event_key,
+    platform,
+    event_name,
+    event_date,
+    order_id,
+    field_name,
+    requirement,
+    {{ event_field_case('present') }} as is_present,
+    {{ event_field_case('valid') }} as is_valid
+from applicable

@@ -1,0 +1,78 @@
+{#- One row per server event: its match keys summed up. The estimated match score is the sum
+    of the weights (seeds/match_score_weights.csv) of the valid keys the event carries,
+    capped at 10. Platforms publish no weights; these are ours, documented in DECISIONLOG.md.
+    An event is "too broad" when its valid keys are a subset of one of the combinations
+    Meta rejects under its baseline matching rule (seeds/broad_key_sets.csv). -#}
+with
+
+keys as (
+
+    select * from {{ ref('int_event_match_keys') }}
+
+),
+
+weights as (
+
+    select * from {{ ref('match_score_weights') }}
+
+),
+
+broad_sets as (
+
+    select * from {{ ref('broad_key_sets') }}
+
+),
+
+per_event as (
+
+    select
+        keys.event_key,
+        keys.platform,
+        keys.event_name,
+        keys.event_date,
+        keys.is_purchase,
+        keys.order_id,
+        max(case when keys.match_key = 'email' and keys.is_valid then 1 else 0 end) = 1 as has_email,
+        max(case when keys.match_key = 'phone' and keys.is_valid then 1 else 0 end) = 1 as has_phone,
+        max(case when keys.is_plaintext then 1 else 0 end) = 1 as has_plaintext_pii,
+        max(case when keys.is_hash_mismatch then 1 else 0 end) = 1 as has_hash_mismatch,
+        sum(case when keys.is_valid then 1 else 0 end) as valid_keys,
+        least(10.0, sum(case when keys.is_valid then coalesce(weights.weight, 0) else 0 end))
+            as estimated_match_score
+    from keys
+    left join weights
+        on keys.match_key = weights.match_key
+    group by keys.event_key, keys.platform, keys.event_name, keys.event_date, keys.is_purchase, keys.order_id
+
+),
+
+-- for each event and key set of its platform: how many of its valid keys fall outside the set
+outside_counts as (
+
+    select
+        keys.event_key,
+        sets.key_set,
+        sum(case when keys.is_valid and member.match_key is null then 1 else 0 end) as keys_outside
+    from keys
+    inner join (select distinct platform, key_set from broad_sets) as sets
+        on keys.platform = sets.platform
+    left join broad_sets as member
+        on member.platform = sets.platform
+        and member.key_set = sets.key_set
+        and member.match_key = keys.match_key
+    group by keys.event_key, sets.key_set
+
+),
+
+too_broad as (
+
+    select distinct event_key from outside_counts where keys_outside = 0
+
+)
+
+select
+    per_event.*,
+    too_broad.event_key is not null and per_event.valid_keys > 0 as is_too_broad
+from per_event
+left join too_broad
+    on per_event.event_key = too_broad.event_key

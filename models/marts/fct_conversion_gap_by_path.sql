@@ -1,0 +1,14 @@
+{#- The conversion gap's first step by purchase path: which kinds of orders the server
+    sends and the platform accepts (web account, web guest, app, POS, ...). Platforms report
+    no path, so there is no platform count here. -#}
+select
+    created_date as report_date,
+    platform,
+    purchase_path,
+    cast(count(*) as {{ dbt.type_bigint() }}) as backend_purchases,
+    cast(sum(case when is_sent_by_server then 1 else 0 end) as {{ dbt.type_bigint() }}) as orders_sent_by_server,
+    cast(sum(case when is_accepted then 1 else 0 end) as {{ dbt.type_bigint() }}) as orders_accepted,
+    1.0 * sum(case when is_sent_by_server then 1 else 0 end) / count(*) as capture_rate,
+    1.0 * sum(case when is_accepted then 1 else 0 end) / count(*) as acceptance_rate
+from {{ ref('int_order_deliveries') }}
+group by created_date, platform, purchase_path

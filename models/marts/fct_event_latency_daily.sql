@@ -1,0 +1,36 @@
+{#- How late server purchase events leave, per event day and platform: seconds from the order
+    being placed to the request being sent (events tied to a backend order), the share sent
+    within var('latency_threshold_seconds'), and events older than the platform accepts when
+    sent (seeds/platforms.csv max_event_age_days: Meta 7, Snap 37). -#}
+with
+
+events as (
+
+    select
+        events.event_date,
+        events.platform,
+        events.order_created_at,
+        events.sent_at,
+        events.event_at,
+        platforms.max_event_age_days,
+        {{ dbt.datediff('events.order_created_at', 'events.sent_at', 'second') }} as latency_seconds
+    from {{ ref('int_events') }} as events
+    inner join {{ ref('platforms') }} as platforms
+        on events.platform = platforms.platform
+    where events.channel = 'server' and events.is_purchase
+
+)
+
+select
+    event_date as report_date,
+    platform,
+    cast(count(*) as {{ dbt.type_bigint() }}) as server_purchase_events,
+    cast(count(latency_seconds) as {{ dbt.type_bigint() }}) as events_with_order,
+    {{ percentile('latency_seconds', 0.5) }} as p50_latency_seconds,
+    {{ percentile('latency_seconds', 0.95) }} as p95_latency_seconds,
+    1.0 * sum(case when latency_seconds <= {{ var('latency_threshold_seconds') }} then 1 else 0 end)
+        / nullif(count(latency_seconds), 0) as within_threshold_pct,
+    cast(sum(case when event_at < {{ dbt.dateadd('day', '-max_event_age_days', 'sent_at') }} then 1 else 0 end)
+        as {{ dbt.type_bigint() }}) as events_too_old
+from events
+group by event_date, platform

@@ -1,0 +1,61 @@
+{#- Match quality of server events per event day, platform and event name: key coverage, our
+    estimated score, the platform's own score where its report carries one, and the privacy
+    and correctness findings (plaintext PII, hashes that don't match the backend). -#}
+with
+
+events as (
+
+    select * from {{ ref('int_event_match_quality') }}
+    
+),
+
+reported as (
+
+    -- the platform's own score, weighted by the events it received when several pixels report
+    select
+        report_date,
+        platform,
+        lower(event_name) as event_name_lower,
+        sum(match_quality_score * events_received) / nullif(sum(case when match_quality_score is not null then events_received end), 0)
+            as platform_match_score
+    from {{ ref('stg_platform_reports__daily') }}
+    where match_quality_score is not null
+    group by report_date, platform, lower(event_name)
+
+),
+
+daily as (
+
+    select
+        event_date as report_date,
+        platform,
+        event_name,
+        cast(count(*) as {{ dbt.type_bigint() }}) as events,
+        1.0 * sum(case when has_email then 1 else 0 end) / count(*) as email_coverage_pct,
+        1.0 * sum(case when has_phone then 1 else 0 end) / count(*) as phone_coverage_pct,
+        avg(estimated_match_score) as estimated_match_score,
+        cast(sum(case when has_plaintext_pii then 1 else 0 end) as {{ dbt.type_bigint() }}) as unhashed_pii_events,
+        cast(sum(case when has_hash_mismatch then 1 else 0 end) as {{ dbt.type_bigint() }}) as hash_mismatch_events,
+        cast(sum(case when is_too_broad then 1 else 0 end) as {{ dbt.type_bigint() }}) as too_broad_events
+    from events
+    group by event_date, platform, event_name
+
+)
+
+select
+    daily.report_date,
+    daily.platform,
+    daily.event_name,
+    daily.events,
+    daily.email_coverage_pct,
+    daily.phone_coverage_pct,
+    daily.estimated_match_score,
+    reported.platform_match_score,
+    daily.unhashed_pii_events,
+    daily.hash_mismatch_events,
+    daily.too_broad_events
+from daily
+left join reported
+    on daily.report_date = reported.report_date
+    and daily.platform = reported.platform
+    and lower(daily.event_name) = reported.event_name_lower
