@@ -16,10 +16,9 @@
         'user_data': ("present_keys > 0", "valid_keys > 0"),
         'user_agent': ("has_user_agent_present", "has_user_agent"),
         'external_id': ("has_external_id_present", "has_external_id"),
-        'value': ("value_raw is not null and trim(value_raw) <> ''",
-                  "value_json_type not in ('VARCHAR', 'NULL', 'ARRAY', 'OBJECT', 'BOOLEAN') and value_number > 0"),
+        'value': ("value_raw is not null and trim(value_raw) <> ''", "value_number > 0"),
         'currency': ("currency_raw is not null and trim(currency_raw) <> ''", "is_iso_currency"),
-        'order_id': ("order_ref is not null and trim(order_ref) <> ''", "order_id is not null"),
+        'order_id': ("order_ref is not null and trim(order_ref) <> ''", "order_ref = order_id"),
     }) }}
 {%- endmacro %}
 

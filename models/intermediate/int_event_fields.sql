@@ -1,7 +1,8 @@
 {#- One row per server purchase event and field its platform requires or recommends
     (seeds/required_fields.csv), with whether the field is present and valid. Fields scoped
     to web apply to events whose action source is a website (or missing). Valid means: a
-    value is a JSON number above 0 (not a string like "12,99"); a currency is a real ISO 4217
+    value is a number above 0 (a JSON number, or a string
+    that reads as one like "12.99"; "12,99" does not); a currency is a real ISO 4217
     code in any case; event_time is Unix seconds, not milliseconds, and not after sending. -#}
 with
 
