@@ -75,7 +75,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     config = _config(args)
     if config.inputs.empty:
-        raise ConfigError("no inputs: pass --orders, --delivery-log and --platform-reports, or set inputs: in the config")
+        raise ConfigError(
+            "no inputs: pass --orders, --delivery-log and --platform-reports, or set inputs: in the config"
+        )
     _load(config)
     return EXIT_OK
 
@@ -99,11 +101,17 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
 
 
 def _load(config: Config) -> None:
-    from pipelines.load import run_load
+    from pipelines.files import InputError
+    from pipelines.load import WarehouseBusyError, run_load
 
     ensure_writable(config.warehouse)
     with _stage("load inputs (dlt)"):
-        report = run_load(config)
+        try:
+            report = run_load(config)
+        except InputError as exc:
+            raise ConfigError(str(exc)) from exc
+        except WarehouseBusyError as exc:
+            raise WarehouseBusy(str(exc)) from exc
     for source, counts in report.counts.items():
         note = f", {counts.rejected:,} rejected (see raw.rejected_rows)" if counts.rejected else ""
         print(f"    {source}: {counts.read:,} rows read, {counts.loaded:,} loaded{note}")
@@ -222,18 +230,26 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(func=func)
         p.add_argument("--config", metavar="FILE", help="settings file (default: ./signal_audit.yml when present)")
-        p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: warehouse/signal_audit.duckdb, or $SIGNAL_AUDIT_WAREHOUSE)")
+        p.add_argument(
+            "--warehouse", metavar="PATH",
+            help="DuckDB file (default: warehouse/signal_audit.duckdb, or $SIGNAL_AUDIT_WAREHOUSE)",
+        )
         return p
 
     def inputs(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--orders", nargs="+", metavar="PATH", help="backend orders: CSV, Parquet or JSONL files or globs")
-        p.add_argument("--delivery-log", nargs="+", metavar="PATH", help="event delivery log: JSONL(.gz) files or globs")
-        p.add_argument("--platform-reports", nargs="+", metavar="PATH", help="platform daily reports: CSV files or globs")
+        p.add_argument("--orders", nargs="+", metavar="PATH",
+                       help="backend orders: CSV, Parquet or JSONL files or globs")
+        p.add_argument("--delivery-log", nargs="+", metavar="PATH",
+                       help="event delivery log: JSONL(.gz) files or globs")
+        p.add_argument("--platform-reports", nargs="+", metavar="PATH",
+                       help="platform daily reports: CSV files or globs")
 
     run = command("run", cmd_run, "Load the inputs, build the audit, run the checks and print the scorecard.")
     inputs(run)
-    run.add_argument("--demo-profile", default="broken", choices=PRESETS, help="demo shop to audit when no inputs are given (default: broken)")
-    run.add_argument("--gate", action="store_true", help="exit 1 when any check fails (for CI); without it a run that found failures exits 0")
+    run.add_argument("--demo-profile", default="broken", choices=PRESETS,
+                     help="demo shop to audit when no inputs are given (default: broken)")
+    run.add_argument("--gate", action="store_true",
+                     help="exit 1 when any check fails (for CI); without it a run that found failures exits 0")
     run.add_argument("--skip-checks", action="store_true", help="skip the Great Expectations run")
 
     demo = sub.add_parser("demo", help="Write a demo shop's input files (deterministic).")

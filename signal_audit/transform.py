@@ -42,7 +42,7 @@ def dbt_build(warehouse: Path, audit_vars: dict[str, Any], target_path: Path | N
     ]
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # never read a previous run's results
-    env = {**os.environ, WAREHOUSE_ENV: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, WAREHOUSE_ENV: str(warehouse)}
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if not results_file.exists():
         message = (completed.stderr or completed.stdout).strip() or f"exit code {completed.returncode}"

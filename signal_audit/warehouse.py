@@ -36,5 +36,7 @@ def read_only(path: Path) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise WarehouseBusy(f"the warehouse {path} is being written by another process; try again when it ends") from exc
+            raise WarehouseBusy(
+                f"the warehouse {path} is being written by another process; try again when it ends"
+            ) from exc
         raise

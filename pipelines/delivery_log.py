@@ -1,0 +1,184 @@
+"""Event delivery log: one JSON line per request to a platform (or pixel fire) -> raw.delivery_log.
+
+The request is kept in the platform's native shape, with one exception: a must-hash match key
+(per the seeds) that holds plaintext is replaced by a marker. Sending plaintext PII is itself a
+finding, which staging still sees as a present but unhashed value; the plaintext never lands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.extract.items import DataItemWithMeta
+
+from pipelines.files import numbered_lines
+from pipelines.rejects import Position, Rejected, Tally, emit, quote
+from pipelines.seeds import Platform, known_platforms
+from pipelines.tables import INT32, SOURCE_COLUMNS, TEXT, TIMESTAMPTZ, Column, Table
+from signal_audit import pii
+
+DELIVERY_LOG = Table(
+    "delivery_log",
+    primary_key=("record_id",),
+    columns=(
+        Column("record_id", TEXT, nullable=False),
+        Column("platform", TEXT, nullable=False),
+        Column("channel", TEXT, nullable=False),
+        Column("pixel_id", TEXT),
+        Column("sent_at", TIMESTAMPTZ, nullable=False),
+        Column("http_status", INT32),
+        Column("request", TEXT, nullable=False),
+        Column("response", TEXT),
+        Column("redacted_values", INT32, nullable=False),
+        *SOURCE_COLUMNS,
+    ),
+)
+
+REDACTED = "[redacted plaintext]"
+CHANNELS = ("server", "browser")
+
+
+@dlt.resource(name="delivery_log")
+def delivery_log(
+    files: Sequence[Path], platforms: Mapping[str, Platform], tally: Tally
+) -> Iterator[DataItemWithMeta]:
+    yield from emit("delivery_log", DELIVERY_LOG, read_delivery_log(files, platforms), tally)
+
+
+def read_delivery_log(
+    files: Sequence[Path], platforms: Mapping[str, Platform]
+) -> Iterator[tuple[Any, ...] | Rejected]:
+    """raw.delivery_log rows in file order; the first copy of a repeated line wins."""
+    first_seen: dict[str, Position] = {}
+    for path in files:
+        for line, text in numbered_lines(path):
+            if not text.strip():
+                continue
+            position = Position(str(path), line)
+            parsed = parse_line(text, platforms)
+            if isinstance(parsed, str):
+                yield Rejected(position, parsed)
+                continue
+            record_id = pii.sha256(text)
+            first = first_seen.setdefault(record_id, position)
+            if first is not position:
+                yield Rejected(position, f"duplicate of {first}")
+                continue
+            yield (record_id, *parsed, position.file, position.line)
+
+
+def parse_line(text: str, platforms: Mapping[str, Platform]) -> tuple[Any, ...] | str:
+    """(platform .. redacted_values) of one line, or why the line is rejected."""
+    try:
+        # NaN and Infinity are not JSON; staging's JSON functions would fail on them later.
+        line = json.loads(text, parse_constant=_no_constants)
+    except ValueError as exc:
+        return f"malformed JSON: {getattr(exc, 'msg', exc)}"
+    if not isinstance(line, dict):
+        return "not a JSON object"
+
+    platform_value = line.get("platform")
+    if platform_value is None or platform_value == "":
+        return "missing platform"
+    platform = platforms.get(str(platform_value).strip().lower())
+    if platform is None:
+        return f"unknown platform {quote(platform_value)} (known: {known_platforms(platforms)})"
+
+    channel = line.get("channel")
+    if channel is None or channel == "":
+        return "missing channel"
+    if not isinstance(channel, str) or channel.strip().lower() not in CHANNELS:
+        return f"channel {quote(channel)} is not server or browser"
+
+    pixel_id = line.get("pixel_id")
+    if pixel_id is not None and (isinstance(pixel_id, bool) or not isinstance(pixel_id, str | int)):
+        return "pixel_id is not a string"
+
+    sent_at_value = line.get("sent_at")
+    if sent_at_value is None or sent_at_value == "":
+        return "missing sent_at"
+    sent_at = _timestamp(sent_at_value)
+    if sent_at is None:
+        return f"sent_at {quote(sent_at_value)} is not a timestamp"
+
+    http_status = line.get("http_status")
+    if http_status is not None and (
+        isinstance(http_status, bool) or not isinstance(http_status, int)
+        or not 100 <= http_status <= 599
+    ):
+        return f"http_status {quote(http_status)} is not an HTTP status code"
+
+    request = line.get("request")
+    if request is None:
+        return "missing request"
+    if not isinstance(request, dict) or not isinstance(request.get("data"), list):
+        return "request has no data list"
+
+    redacted = redact(request, platform)
+    response = line.get("response")
+    return (
+        platform.name,
+        channel.strip().lower(),
+        None if pixel_id is None else str(pixel_id),
+        sent_at,
+        http_status,
+        _compact(request),
+        None if response is None else _compact(response),
+        redacted,
+    )
+
+
+def redact(request: dict[str, Any], platform: Platform) -> int:
+    """Replace plaintext values of must-hash keys in every event's user object, in place.
+
+    A value is plaintext unless it is a SHA-256 hex digest; numbers count too (a phone sent
+    as a number is still a phone). Returns how many values were replaced.
+    """
+    replaced = 0
+    for event in request["data"]:
+        user = event.get(platform.user_object) if isinstance(event, dict) else None
+        if not isinstance(user, dict):
+            continue
+        for key in platform.must_hash.intersection(user):
+            value = user[key]
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if _is_plaintext(item):
+                        value[i] = REDACTED
+                        replaced += 1
+            elif _is_plaintext(value):
+                user[key] = REDACTED
+                replaced += 1
+    return replaced
+
+
+def _is_plaintext(value: Any) -> bool:
+    if value is None or value == "" or value == REDACTED:
+        return False
+    return not pii.is_sha256(value)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    """ISO 8601; a time without offset is taken as UTC, as log timestamps are."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")

@@ -1,0 +1,157 @@
+"""Platform daily reports: CSV of what each platform says it received -> raw.platform_reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.extract.items import DataItemWithMeta
+
+from pipelines.files import InputError, csv_records
+from pipelines.rejects import Parsed, Position, Rejected, Tally, emit, keep_last, quote
+from pipelines.seeds import Platform, known_platforms
+from pipelines.tables import DATE, DOUBLE, INT64, SOURCE_COLUMNS, TEXT, Column, Table
+
+PLATFORM_REPORTS = Table(
+    "platform_reports",
+    primary_key=("report_date", "platform", "pixel_id", "event_name"),
+    columns=(
+        Column("report_date", DATE, nullable=False),
+        Column("platform", TEXT, nullable=False),
+        Column("pixel_id", TEXT, nullable=False),
+        Column("event_name", TEXT, nullable=False),
+        Column("events_received", INT64, nullable=False),
+        Column("events_deduplicated", INT64),
+        Column("events_matched", INT64),
+        Column("match_quality_score", DOUBLE),
+        *SOURCE_COLUMNS,
+    ),
+)
+
+REQUIRED_COLUMNS = ("date", "platform", "event_name", "events_received")
+OPTIONAL_COLUMNS = ("pixel_id", "events_deduplicated", "events_matched", "match_quality_score")
+_INTEGER = re.compile(r"[+-]?\d+")
+_BIGINT_MAX = 2**63 - 1
+
+
+@dlt.resource(name="platform_reports")
+def platform_reports(
+    files: Sequence[Path], platforms: Mapping[str, Platform], tally: Tally
+) -> Iterator[DataItemWithMeta]:
+    def read() -> Iterator[Parsed[tuple[Any, ...]] | Rejected]:
+        return read_reports(files, platforms)
+
+    rows = (item if isinstance(item, Rejected) else item.value for item in keep_last(read))
+    yield from emit("platform_reports", PLATFORM_REPORTS, rows, tally)
+
+
+def read_reports(
+    files: Sequence[Path], platforms: Mapping[str, Platform]
+) -> Iterator[Parsed[tuple[Any, ...]] | Rejected]:
+    for path in files:
+        columns = partial(_report_columns, path)
+        for line, values in csv_records(path, columns):
+            position = Position(str(path), line)
+            if isinstance(values, str):
+                yield Rejected(position, values)
+            else:
+                yield parse_report(values, position, platforms)
+
+
+def parse_report(
+    values: Mapping[str, str], position: Position, platforms: Mapping[str, Platform]
+) -> Parsed[tuple[Any, ...]] | Rejected:
+    """Validate one report row; the first problem found is the reject reason."""
+    def reject(reason: str) -> Rejected:
+        return Rejected(position, reason)
+
+    raw_date = values["date"].strip()
+    if not raw_date:
+        return reject("missing date")
+    try:
+        report_date = dt.date.fromisoformat(raw_date)
+    except ValueError:
+        return reject(f"date {quote(raw_date)} is not a date (YYYY-MM-DD)")
+    platform = values["platform"].strip().lower()
+    if not platform:
+        return reject("missing platform")
+    if platform not in platforms:
+        known = known_platforms(platforms)
+        return reject(f"unknown platform {quote(values['platform'])} (known: {known})")
+    event_name = values["event_name"].strip()
+    if not event_name:
+        return reject("missing event_name")
+    if not values["events_received"].strip():
+        return reject("missing events_received")
+
+    counts: dict[str, int | None] = {}
+    for name in ("events_received", "events_deduplicated", "events_matched"):
+        counts[name], problem = _checked(values.get(name, ""), name, _count)
+        if problem:
+            return reject(problem)
+    score, problem = _checked(values.get("match_quality_score", ""), "match_quality_score", _score)
+    if problem:
+        return reject(problem)
+
+    pixel_id = values.get("pixel_id", "").strip()
+    key = (report_date, platform, pixel_id, event_name)
+    row = (*key, counts["events_received"], counts["events_deduplicated"],
+           counts["events_matched"], score, position.file, position.line)
+    return Parsed(position, key, row)
+
+
+def _checked(
+    text: str, name: str, parse: Callable[[str], Any]
+) -> tuple[Any, str | None]:
+    """(value, None), (None, None) when blank, or (None, why `text` is not valid for `name`)."""
+    text = text.strip()
+    if not text:
+        return None, None
+    try:
+        return parse(text), None
+    except ValueError as exc:
+        return None, f"{name} {quote(text)} {exc}"
+
+
+def _count(text: str) -> int:
+    if _INTEGER.fullmatch(text):
+        number = int(text)
+    else:
+        try:
+            as_float = float(text)  # exports from spreadsheets write counts as `12.0`
+        except ValueError:
+            raise ValueError("is not a whole number") from None
+        if not (math.isfinite(as_float) and as_float.is_integer()):
+            raise ValueError("is not a whole number")
+        number = int(as_float)
+    if number < 0:
+        raise ValueError("is negative")
+    if number > _BIGINT_MAX:
+        raise ValueError("is too large")
+    return number
+
+
+def _score(text: str) -> float:
+    try:
+        score = float(text)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not 0 <= score <= 10:  # also false for NaN
+        raise ValueError("is outside 0-10")
+    return score
+
+
+def _report_columns(path: Path, header: list[str]) -> dict[str, str]:
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        raise InputError(
+            f"platform report {path} has no column {', '.join(missing)}; its columns are: "
+            f"{', '.join(header)}. Expected: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}."
+        )
+    return {name: name for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if name in header}

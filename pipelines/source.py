@@ -1,0 +1,39 @@
+"""The dlt source: the three inputs as resources landing in the `raw` dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import dlt
+from dlt.extract import DltResource
+
+from pipelines.delivery_log import delivery_log
+from pipelines.orders import orders
+from pipelines.platform_reports import platform_reports
+from pipelines.rejects import Tally
+from pipelines.seeds import SEEDS_DIR, load_platforms
+from signal_audit.config import OrdersConfig
+
+SOURCES = ("orders", "delivery_log", "platform_reports")
+
+
+@dlt.source(name="signal_audit", max_table_nesting=0)
+def signal_audit_inputs(
+    orders_files: Sequence[Path],
+    delivery_log_files: Sequence[Path],
+    platform_report_files: Sequence[Path],
+    orders_config: OrdersConfig,
+    tallies: Mapping[str, Tally],
+    seeds_dir: Path = SEEDS_DIR,
+) -> tuple[DltResource, ...]:
+    """Every resource runs even without files: it then writes empty tables, so that all raw
+    tables exist for dbt whatever inputs a run was given. `tallies` (one per name in SOURCES)
+    receive the loaded and rejected counts as rows are extracted.
+    """
+    platforms = load_platforms(seeds_dir)
+    return (
+        orders(orders_files, orders_config, tallies["orders"]),
+        delivery_log(delivery_log_files, platforms, tallies["delivery_log"]),
+        platform_reports(platform_report_files, platforms, tallies["platform_reports"]),
+    )

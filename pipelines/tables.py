@@ -1,0 +1,91 @@
+"""The raw tables: one column list per table gives both its dlt hints and its Arrow schema.
+
+Types are declared, never inferred: dbt reads these tables, so a file in which a column is
+always empty must still land it with the same type. Every table is yielded as a dlt table
+variant (`create_table_variant=True`) because a resource also feeds `rejected_rows`, and a
+variant starts from the resource's own hints: column hints on the resource would leak into
+`rejected_rows`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.common.schema.typing import TColumnSchema
+from dlt.extract.items import DataItemWithMeta
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    arrow_type: pa.DataType
+    nullable: bool = True
+
+    @property
+    def hint(self) -> TColumnSchema:
+        return {"name": self.name, "nullable": self.nullable, **_DLT_TYPES[self.arrow_type]}
+
+
+# Arrow type -> dlt column type; precision 32 makes dlt create INTEGER rather than BIGINT.
+_DLT_TYPES: dict[pa.DataType, TColumnSchema] = {
+    pa.string(): {"data_type": "text"},
+    pa.int32(): {"data_type": "bigint", "precision": 32},
+    pa.int64(): {"data_type": "bigint"},
+    pa.float64(): {"data_type": "double"},
+    pa.bool_(): {"data_type": "bool"},
+    pa.date32(): {"data_type": "date"},
+    pa.timestamp("us", tz="UTC"): {"data_type": "timestamp", "timezone": True},
+}
+
+TEXT = pa.string()
+INT32 = pa.int32()
+INT64 = pa.int64()
+DOUBLE = pa.float64()
+BOOL = pa.bool_()
+DATE = pa.date32()
+TIMESTAMPTZ = pa.timestamp("us", tz="UTC")
+
+# Where each row came from; every raw table but rejected_rows ends with these two columns.
+SOURCE_COLUMNS = (Column("_source_file", TEXT, nullable=False),
+                  Column("_source_line", INT64, nullable=False))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A raw table merged on its primary key, so reloading the same files changes no row."""
+
+    name: str
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @cached_property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
+
+    @cached_property
+    def hints(self) -> Any:
+        return dlt.mark.make_hints(
+            table_name=self.name,
+            write_disposition="merge",
+            primary_key=list(self.primary_key),
+            columns=[c.hint for c in self.columns],
+        )
+
+    def chunk(self, rows: Sequence[tuple[Any, ...]]) -> DataItemWithMeta:
+        """Rows (tuples in column order) as one Arrow table marked for this dlt table.
+
+        An empty chunk still creates the table with all its columns, which is how a load
+        without this input leaves the table in place for dbt.
+        """
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(self.columns)
+        arrays = [
+            pa.array(values, type=column.arrow_type)
+            for values, column in zip(columns, self.columns, strict=True)
+        ]
+        table = pa.Table.from_arrays(arrays, schema=self.arrow_schema)
+        return dlt.mark.with_hints(table, self.hints, create_table_variant=True)

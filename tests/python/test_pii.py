@@ -1,0 +1,44 @@
+"""Normalization and hashing against the platforms' documented test vectors."""
+
+from __future__ import annotations
+
+import pytest
+
+from signal_audit import pii
+
+
+def test_meta_documented_vectors():
+    assert pii.sha256(pii.normalize_email("  John_Smith@gmail.com ")) == (
+        "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f")
+    assert pii.sha256(pii.phone_digits("(650)555-1212", "US")) == (
+        "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176")
+    assert pii.sha256(pii.normalize_country("US")) == (
+        "79adb2a2fce5c6ba215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621")
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "digits"),
+    [
+        ("+1 (650) 555-1212", None, "16505551212"),
+        ("0049 30 1234567", None, "49301234567"),
+        ("030 1234567", "DE", "49301234567"),  # trunk 0 dropped, country code added
+        ("650.555.1212", "us", "16505551212"),
+        ("", None, None),
+    ],
+)
+def test_phone_digits(raw, region, digits):
+    assert pii.phone_digits(raw, region) == digits
+
+
+def test_names_cities_and_zips():
+    assert pii.normalize_name(" O'Brien-Smith ") == "obriensmith"
+    assert pii.normalize_city("New York, NY") == "newyorkny"
+    assert pii.normalize_zip("94025-1234", "US") == "94025"
+    assert pii.normalize_zip("SW1A 1AA", "GB") == "sw1a1aa"
+
+
+def test_is_sha256():
+    assert pii.is_sha256("a" * 64)
+    assert not pii.is_sha256("A" * 64)
+    assert not pii.is_sha256("a" * 32)
+    assert not pii.is_sha256("joe@example.com")
