@@ -1,8 +1,9 @@
 """Run the Great Expectations suites on the scorecard and write Data Docs.
 
 The marts are small, so GX validates pandas DataFrames read from DuckDB (read-only, closed
-before GX starts): no patch of GX's private SQL connection handling is needed (see
-docs/stack.md). One suite per scorecard check; each row of the check is one platform.
+before GX starts). GX's SQL datasource on a DuckDB file returns empty metrics (it reads
+results after closing the connection), and the only fix patches GX internals; DataFrames
+need no patch. One suite per scorecard check; each row of the check is one platform.
 """
 
 from __future__ import annotations
