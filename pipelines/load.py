@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dlt
-import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.files import InputError, expand
@@ -15,15 +14,12 @@ from pipelines.orders import file_format
 from pipelines.rejects import Tally
 from pipelines.source import SOURCES, signal_audit_inputs
 from signal_audit.config import Config
+from signal_audit.warehouse import ensure_writable
 
 log = logging.getLogger(__name__)
 
 PIPELINE_NAME = "signal_audit"
 DATASET = "raw"
-
-
-class WarehouseBusyError(RuntimeError):
-    """Another process holds the DuckDB file open: DuckDB allows one writer per file."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,7 @@ def run_load(config: Config) -> LoadReport:
 
     Raises InputError for inputs that cannot be read as configured (no file matches a
     pattern, an unknown file type, a required column missing from a file), before or
-    instead of loading anything, and WarehouseBusyError when the DuckDB file is in use.
+    instead of loading anything, and WarehouseBusy when the DuckDB file is in use.
     """
     files = {
         "orders": expand(config.inputs.orders, "orders"),
@@ -62,8 +58,7 @@ def run_load(config: Config) -> LoadReport:
         file_format(path)  # an unknown extension fails now, not halfway through the load
 
     warehouse = config.warehouse
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    _check_not_busy(warehouse)
+    ensure_writable(warehouse)
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=dlt.destinations.duckdb(str(warehouse)),
@@ -100,18 +95,6 @@ def run_load(config: Config) -> LoadReport:
         files={name: tuple(str(p) for p in paths) for name, paths in files.items()},
         load_id=info.loads_ids[-1],
     )
-
-
-def _check_not_busy(warehouse: Path) -> None:
-    try:
-        duckdb.connect(str(warehouse)).close()
-    except duckdb.IOException as exc:
-        if "lock" not in str(exc).lower():
-            raise
-        raise WarehouseBusyError(
-            f"the warehouse {warehouse} is in use by another process (DuckDB allows one "
-            "writer at a time); wait for it to finish, or close it, and run again"
-        ) from None
 
 
 def _input_error(exc: BaseException) -> InputError | None:

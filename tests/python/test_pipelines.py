@@ -20,8 +20,9 @@ import pytest
 
 from pipelines.delivery_log import REDACTED
 from pipelines.files import InputError
-from pipelines.load import LoadReport, SourceCounts, WarehouseBusyError, run_load, state_dir
+from pipelines.load import LoadReport, SourceCounts, run_load, state_dir
 from signal_audit.config import Config, InputsConfig, OrdersConfig
+from signal_audit.warehouse import WarehouseBusy
 
 EMAIL = " John_Smith@gmail.com "
 EMAIL_SHA256 = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"
@@ -475,7 +476,7 @@ def test_a_warehouse_held_open_by_another_process_is_reported_as_busy(tmp_path):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "open\n"
-        with pytest.raises(WarehouseBusyError, match="in use by another process"):
+        with pytest.raises(WarehouseBusy, match="in use by another process"):
             load(tmp_path)
     finally:
         holder.communicate(input="", timeout=30)
