@@ -1,0 +1,194 @@
+"""Benchmark: a year of a mid-size shop through the whole audit, against DuckDB alone.
+
+    .venv/bin/python benchmarks/run.py                    # 365 days x 2,740 orders, 3 runs
+    .venv/bin/python benchmarks/run.py --days 30 --runs 1 # a quick look
+
+Prints, per stage, wall time and peak memory (RSS of the stage's process tree) for a full run
+on a fresh warehouse and for an incremental run that adds one new day to the loaded year;
+and the floor: DuckDB computing the window's gap and dedup figures straight from the raw
+files (benchmarks/floor.sql). Every stage runs as its own process, the way `signal-audit`
+runs them, so each one's peak memory is its own. Figures are medians over --runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CLI = [PYTHON, "-m", "signal_audit.cli"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    seconds: float
+    peak_rss_mb: float
+
+
+def measure(command: list[str], ok_codes: tuple[int, ...] = (0,)) -> Measure:
+    """Run `command`; its wall time and the peak RSS of it and the children it waited for."""
+    started = time.monotonic()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in ok_codes:
+        sys.exit(f"benchmark stage failed ({code}): {' '.join(command)}\n{output.decode(errors='replace')[-3000:]}")
+    return Measure(seconds, usage.ru_maxrss / 1024)
+
+
+def inputs(shop: Path) -> dict[str, str]:
+    return {
+        "orders": str(shop / "orders" / "*" / "*.csv"),
+        "delivery_log": str(shop / "delivery_log" / "*" / "*.json.gz"),
+        "platform_reports": str(shop / "platform_reports" / "*" / "*.csv"),
+    }
+
+
+def generate(shop: Path, days: int, per_day: int, first_day: int = 0, n_days: int | None = None) -> Measure:
+    command = [PYTHON, "-m", "signal_audit.demo.scale", "--out", str(shop), "--days", str(days),
+               "--orders-per-day", str(per_day), "--first-day", str(first_day)]
+    if n_days is not None:
+        command += ["--n-days", str(n_days)]
+    return measure(command)
+
+
+def audit_stages(shop: Path, warehouse: Path) -> dict[str, Measure]:
+    files = inputs(shop)
+    wh = ["--warehouse", str(warehouse)]
+    stages = {
+        "load orders (dlt)": measure([*CLI, "load", *wh, "--orders", files["orders"]]),
+        "load delivery log (dlt)": measure([*CLI, "load", *wh, "--delivery-log", files["delivery_log"]]),
+        "load platform reports (dlt)": measure([*CLI, "load", *wh, "--platform-reports", files["platform_reports"]]),
+        "dbt build": measure([*CLI, "build", *wh]),
+        "checks (GX)": measure([*CLI, "check", *wh], ok_codes=(0, 1)),  # 1: checks failed, as planted
+    }
+    if has_report_command():
+        stages["report"] = measure([*CLI, "report", *wh])
+    return stages
+
+
+def has_report_command() -> bool:
+    probe = subprocess.run([*CLI, "report", "--help"], cwd=ROOT, capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def floor(shop: Path) -> tuple[Measure, list[tuple]]:
+    files = inputs(shop)
+    script = (
+        "import duckdb, json, sys\n"
+        "con = duckdb.connect()\n"
+        f"con.execute(\"set variable orders_glob = '{files['orders']}'\")\n"
+        f"con.execute(\"set variable log_glob = '{files['delivery_log']}'\")\n"
+        f"con.execute(\"set variable reports_glob = '{files['platform_reports']}'\")\n"
+        f"rows = con.execute(open({str(ROOT / 'benchmarks' / 'floor.sql')!r}).read()).fetchall()\n"
+        "print(json.dumps([list(map(str, r)) for r in rows]))\n"
+    )
+    started = time.monotonic()
+    proc = subprocess.Popen([PYTHON, "-c", script], stdout=subprocess.PIPE)
+    out = proc.stdout.read() if proc.stdout else b"[]"
+    _, _, usage = os.wait4(proc.pid, 0)
+    return Measure(time.monotonic() - started, usage.ru_maxrss / 1024), json.loads(out)
+
+
+def audit_figures(warehouse: Path) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            """
+            select g.platform, sum(backend_purchases), sum(orders_sent_by_server), sum(orders_accepted),
+                   sum(platform_reported_purchases), sum(d.orders_with_both), sum(d.matching_event_id_orders)
+            from marts.fct_conversion_gap_daily as g
+            inner join marts.fct_dedup_daily as d using (report_date, platform)
+            where report_date between (select window_start from intermediate.int_audit_window)
+                                  and (select window_end from intermediate.int_audit_window)
+            group by g.platform order by g.platform
+            """
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def median(measures: list[Measure]) -> Measure:
+    return Measure(statistics.median(m.seconds for m in measures), max(m.peak_rss_mb for m in measures))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--orders-per-day", type=int, default=2740)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/signal-audit-benchmark"))
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    shop = args.work / "shop"
+
+    full: dict[str, list[Measure]] = {}
+    incremental: dict[str, list[Measure]] = {}
+    floors: list[Measure] = []
+    agree: list[bool] = []
+    for run in range(args.runs):
+        print(f"run {run + 1} of {args.runs}", flush=True)
+        shutil.rmtree(shop, ignore_errors=True)
+        warehouse = args.work / f"run{run}" / "audit.duckdb"
+        full.setdefault("generate", []).append(generate(shop, args.days, args.orders_per_day))
+        floor_measure, floor_rows = floor(shop)
+        floors.append(floor_measure)
+        for stage, m in audit_stages(shop, warehouse).items():
+            full.setdefault(stage, []).append(m)
+        audit = [[str(v) for v in row] for row in audit_figures(warehouse)]
+        agree.append(audit == [row[:5] + row[6:] for row in floor_rows])
+        # one more day arrives
+        incremental.setdefault("generate", []).append(
+            generate(shop, args.days + 1, args.orders_per_day, first_day=args.days, n_days=1))
+        for stage, m in audit_stages(shop, warehouse).items():
+            incremental.setdefault(stage, []).append(m)
+        shutil.rmtree(warehouse.parent, ignore_errors=True)
+
+    full_med = {k: median(v) for k, v in full.items()}
+    inc_med = {k: median(v) for k, v in incremental.items()}
+    floor_med = median(floors)
+    full_total = sum(m.seconds for k, m in full_med.items() if k != "generate")
+    inc_total = sum(m.seconds for k, m in inc_med.items() if k != "generate")
+
+    print(f"\nsignal-audit benchmark: {args.days} days x {args.orders_per_day:,} orders/day, "
+          f"median of {args.runs} run(s), {os.cpu_count()} cores")
+    print(f"\n{'stage':32} {'full s':>9} {'full MB':>9} {'incr s':>9} {'incr MB':>9}")
+    for stage in full_med:
+        f, i = full_med[stage], inc_med.get(stage)
+        inc_s, inc_mb = (i.seconds, i.peak_rss_mb) if i else (0.0, 0.0)
+        print(f"{stage:32} {f.seconds:9.1f} {f.peak_rss_mb:9.0f} {inc_s:9.1f} {inc_mb:9.0f}")
+    print(f"{'audit total (without generate)':32} {full_total:9.1f} {'':9} {inc_total:9.1f}")
+    print(f"\nfloor (DuckDB alone, benchmarks/floor.sql): {floor_med.seconds:.1f} s, {floor_med.peak_rss_mb:.0f} MB")
+    print(f"floor figures (gap, dedup per platform) equal the audit's marts: {'yes' if all(agree) else 'NO'}")
+    peak = max(m.peak_rss_mb for m in [*full_med.values(), *inc_med.values()])
+    print("\ntargets:")
+    print(f"  full run <= 3x floor:           {full_total:.1f} s vs {3 * floor_med.seconds:.1f} s "
+          f"({full_total / floor_med.seconds:.1f}x) {'met' if full_total <= 3 * floor_med.seconds else 'MISSED'}")
+    print(f"  incremental <= 10% of full:     {inc_total:.1f} s vs {0.1 * full_total:.1f} s "
+          f"({100 * inc_total / full_total:.0f}%) {'met' if inc_total <= 0.1 * full_total else 'MISSED'}")
+    print(f"  peak RSS of any stage <= 2 GB:  {peak:.0f} MB {'met' if peak <= 2048 else 'MISSED'}")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "days": args.days, "orders_per_day": args.orders_per_day, "runs": args.runs,
+            "full": {k: vars(m) for k, m in full_med.items()},
+            "incremental": {k: vars(m) for k, m in inc_med.items()},
+            "floor": vars(floor_med),
+        }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
