@@ -1,5 +1,6 @@
 {#- The shared first step of every platform's staging model: the platform's lines of the
-    delivery log, one row per event of the native request body's `data` array.
+    delivery log, one row per event of the native request body's `data` array. In an
+    incremental run, only the lines that arrived since the last one.
     Columns: record_id, event_index, channel, pixel_id, sent_at, http_status, request,
     response, event_json. -#}
 {% macro delivery_log_events(platform) -%}
@@ -16,6 +17,10 @@
     from {{ source('raw', 'delivery_log') }} as log
     {{ json_array_rows('log.request', "'$.data'", 'events') }}
     where log.platform = '{{ platform }}'
+    {%- if is_incremental() %}
+        -- only lines not flattened yet: the raw log is keyed by the content of each line
+        and log.record_id not in (select record_id from {{ this }})
+    {%- endif %}
 {%- endmacro %}
 
 {#- A request counts as accepted unless the HTTP status says otherwise or the platform's

@@ -1,6 +1,10 @@
 {#- Meta Conversions API (and the Meta pixel's parameters for browser lines):
     body {"data": [event, ...]}; event fields at the top level, customer information in
     `user_data`, purchase details in `custom_data`. A failed request answers {"error": {...}}. -#}
+{#- Incremental: flattening JSON is the costliest step of the audit, and a log line never
+    changes (a changed line is a new record_id), so each line is flattened once. -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
+
 with
 
 events as (

@@ -2,6 +2,10 @@
     `user_data`, purchase details in `custom_data`. The Snap pixel calls its dedup key
     `client_dedup_id`; v2 named the order `transaction_id`. A failed request answers
     {"status": "INVALID", "reason": ...}. -#}
+{#- Incremental: flattening JSON is the costliest step of the audit, and a log line never
+    changes (a changed line is a new record_id), so each line is flattened once. -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
+
 with
 
 events as (
