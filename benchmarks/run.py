@@ -88,6 +88,7 @@ def floor(shop: Path) -> tuple[Measure, list[tuple]]:
     script = (
         "import duckdb, json, sys\n"
         "con = duckdb.connect()\n"
+        "con.execute('set enable_progress_bar = false')\n"
         f"con.execute(\"set variable orders_glob = '{files['orders']}'\")\n"
         f"con.execute(\"set variable log_glob = '{files['delivery_log']}'\")\n"
         f"con.execute(\"set variable reports_glob = '{files['platform_reports']}'\")\n"

@@ -53,6 +53,7 @@ def generate_scale_shop(
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("set TimeZone = 'UTC'")  # strftime and date casts of timestamptz follow it
     con.execute("set preserve_insertion_order = false")
