@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -12,13 +15,20 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from pipelines.files import InputError, expand
 from pipelines.orders import file_format
 from pipelines.rejects import Tally
+from pipelines.seeds import known_platforms, load_platforms
 from pipelines.source import SOURCES, signal_audit_inputs
-from signal_audit.config import Config
+from pipelines.sources.http import SourceError, SourceUnavailable, explain, scrub
+from pipelines.sources.runs import SourceRun, plan
+from signal_audit.config import Config, ReportExport
 from signal_audit.warehouse import ensure_writable
 
 log = logging.getLogger(__name__)
 
 PIPELINE_NAME = "signal_audit"
+# Database and API sources run in a pipeline of their own: their incremental state must never
+# be dropped with the file pipeline's pending packages (files are re-read in full; an API
+# cursor that moved on would skip what a dropped package held).
+SOURCES_PIPELINE_NAME = "signal_audit_sources"
 DATASET = "raw"
 
 
@@ -31,9 +41,13 @@ class SourceCounts:
 
 @dataclass(frozen=True)
 class LoadReport:
-    counts: dict[str, SourceCounts]  # by source: orders, delivery_log, platform_reports
-    files: dict[str, tuple[str, ...]]  # by source: the absolute paths read, in reading order
-    load_id: str
+    # by source: orders, delivery_log, platform_reports, and each configured database or API
+    # source (sql_orders, shopify_orders, stripe_orders, meta_dataset_quality, meta_pixel_stats)
+    counts: dict[str, SourceCounts]
+    # by source: the absolute paths read, in reading order; for a database or API source the
+    # address read (a URL or table, never with a secret)
+    files: dict[str, tuple[str, ...]]
+    load_id: str  # the last load of the run
 
 
 def state_dir(warehouse: Path) -> Path:
@@ -42,12 +56,15 @@ def state_dir(warehouse: Path) -> Path:
     return warehouse.parent / ".dlt_pipelines" / warehouse.name
 
 
-def run_load(config: Config) -> LoadReport:
-    """Read every input file in full and merge its rows into raw.*; reject the rest.
+def run_load(config: Config, now: Callable[[], dt.datetime] | None = None) -> LoadReport:
+    """Read every input file in full and merge its rows into raw.*; reject the rest. Then
+    load each configured database or API source (docs/sources.md), incrementally.
 
     Raises InputError for inputs that cannot be read as configured (no file matches a
-    pattern, an unknown file type, a required column missing from a file), before or
-    instead of loading anything, and WarehouseBusy when the DuckDB file is in use.
+    pattern, an unknown file type, a required column missing from a file, a source refusing
+    its credentials), before or instead of loading anything; SourceUnavailable when a source
+    kept failing after its retries (what other inputs held is loaded); WarehouseBusy when the
+    DuckDB file is in use. `now` (default: the clock) dates Meta's quality snapshots.
     """
     files = {
         "orders": expand(config.inputs.orders, "orders"),
@@ -56,22 +73,22 @@ def run_load(config: Config) -> LoadReport:
     }
     for path in files["orders"]:
         file_format(path)  # an unknown extension fails now, not halfway through the load
+    exports = _report_exports(config)
 
     warehouse = config.warehouse
     ensure_writable(warehouse)
-    pipeline = dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(str(warehouse)),
-        dataset_name=DATASET,
-        pipelines_dir=str(state_dir(warehouse)),
-    )
+    # Secrets, and the database's columns, are checked before anything is loaded.
+    runs = plan(config, now or (lambda: dt.datetime.now(dt.UTC)))
+
+    pipeline = _pipeline(PIPELINE_NAME, warehouse)
     # A failed earlier run may have left packages that dlt would load instead of this run's
     # data; the inputs are re-read in full, so dropping them loses nothing.
     pipeline.abort_packages()
 
     tallies = {name: Tally() for name in SOURCES}
     source = signal_audit_inputs(
-        files["orders"], files["delivery_log"], files["platform_reports"], config.orders, tallies
+        files["orders"], files["delivery_log"], files["platform_reports"], config.orders, tallies,
+        report_exports=exports,
     )
     try:
         # dlt would otherwise keep a copy of every loaded file in its state folder, a copy of
@@ -84,25 +101,112 @@ def run_load(config: Config) -> LoadReport:
             pipeline.abort_packages()
             raise cause from None
         raise
+    load_id = info.loads_ids[-1]
     counts = {
         name: SourceCounts(t.loaded + t.rejected, t.loaded, t.rejected)
         for name, t in tallies.items()
     }
+    report_files = {name: tuple(str(p) for p in paths) for name, paths in files.items()}
+    if exports:
+        report_files["platform_reports"] += tuple(str(p) for _, paths in exports for p in paths)
+
+    if runs:
+        sources_pipeline = _pipeline(SOURCES_PIPELINE_NAME, warehouse)
+        _finish_pending(sources_pipeline)
+        for run in runs:
+            load_id = _run_source(sources_pipeline, run) or load_id
+            for name, t in run.tallies.items():
+                counts[name] = SourceCounts(t.loaded + t.rejected, t.loaded, t.rejected)
+            report_files.update({name: (where,) for name, where in run.locations.items()})
+
     for name, c in counts.items():
         log.info("%s: %d rows read, %d loaded, %d rejected", name, c.read, c.loaded, c.rejected)
-    return LoadReport(
-        counts=counts,
-        files={name: tuple(str(p) for p in paths) for name, paths in files.items()},
-        load_id=info.loads_ids[-1],
+    return LoadReport(counts=counts, files=report_files, load_id=load_id)
+
+
+def _pipeline(name: str, warehouse: Path) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=name,
+        destination=dlt.destinations.duckdb(str(warehouse)),
+        dataset_name=DATASET,
+        pipelines_dir=str(state_dir(warehouse)),
     )
+
+
+def _finish_pending(pipeline: dlt.Pipeline) -> None:
+    """Load what an earlier run extracted but did not load (it died in normalize or load).
+
+    Its incremental cursors already moved past that data, so dropping it would lose rows;
+    loading it first and then reading on from the cursor resumes without duplicates (rows are
+    merged on their keys).
+    """
+    if pipeline.has_pending_data:
+        log.warning("%s: loading what an interrupted earlier run left pending", pipeline.pipeline_name)
+        with dlt.config.values({"load.delete_completed_jobs": True}):
+            pipeline.run()
+
+
+def _run_source(pipeline: dlt.Pipeline, run: SourceRun) -> str | None:
+    """One source system's resources in one dlt run; its faults become one SourceError.
+
+    A run that fails while extracting loads nothing and keeps the last good cursor, so the
+    next run reads the same records again.
+    """
+    source = dlt.source(name=SOURCES_PIPELINE_NAME, max_table_nesting=0)(lambda: run.resources)()
+    try:
+        with dlt.config.values({"load.delete_completed_jobs": True}):
+            info = pipeline.run(source)
+    except PipelineStepFailed as exc:
+        error = explain(exc, run.system, run.secrets, run.refusal or (lambda response: None),
+                        run.attempts, run.retryable)
+        if error is None:
+            error = _input_error(exc) or _find(exc, SourceError) or _database_error(exc, run)
+            if error is None:
+                raise
+        if exc.step == "extract":
+            pipeline.abort_packages()  # nothing of a half-read source is loaded
+        raise type(error)(scrub(str(error), run.secrets)) from None
+    return info.loads_ids[-1] if info.loads_ids else None
+
+
+def _database_error(exc: BaseException, run: SourceRun) -> SourceError | None:
+    """A database that failed while being read (connection lost, statement refused)."""
+    from sqlalchemy.exc import DBAPIError
+
+    cause = _find(exc, DBAPIError)
+    if cause is None:
+        return None
+    detail = (str(cause.orig or cause).strip().splitlines() or [type(cause).__name__])[0]
+    return SourceUnavailable(f"{run.system}: the database failed while being read ({detail}); nothing from "
+                             "this run was loaded, the next run starts where the last good one ended")
+
+
+def _report_exports(config: Config) -> list[tuple[ReportExport, list[Path]]]:
+    exports = config.platform_reports.exports
+    if not exports:
+        return []
+    platforms = load_platforms()
+    out = []
+    for i, export in enumerate(exports):
+        if export.platform not in platforms:
+            raise InputError(
+                f"platform_reports.exports[{i}].platform '{export.platform}' is not a known platform "
+                f"(known: {known_platforms(platforms)})"
+            )
+        out.append((export, expand(export.files, f"platform_reports.exports[{i}]")))
+    return out
 
 
 def _input_error(exc: BaseException) -> InputError | None:
     """The InputError that dlt wrapped while extracting, if that is what failed."""
+    return _find(exc, InputError)
+
+
+def _find(exc: BaseException, kind: type[Any]) -> Any:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, InputError):
+        if isinstance(current, kind):
             return current
         seen.add(id(current))
         current = getattr(current, "exception", None) or current.__cause__ or current.__context__

@@ -36,6 +36,7 @@ from pipelines.rejects import (
 from pipelines.tables import (
     BOOL,
     DOUBLE,
+    INT64,
     SOURCE_COLUMNS,
     TEXT,
     TIMESTAMPTZ,
@@ -70,7 +71,10 @@ ORDERS = Table(
         Column("country_sha256", TEXT),
         Column("marketing_consent", BOOL),
         Column("is_test", BOOL, nullable=False),
-        *SOURCE_COLUMNS,
+        SOURCE_COLUMNS[0],
+        # Files never hold an order twice in one load (`keep_last`); a database or API read
+        # can, when an order changes while it is paged through: the later read wins.
+        Column("_source_line", INT64, nullable=False, dedup_sort="desc"),
     ),
 )
 

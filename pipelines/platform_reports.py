@@ -17,6 +17,8 @@ from pipelines.files import InputError, csv_records
 from pipelines.rejects import Parsed, Position, Rejected, Tally, emit, keep_last, quote
 from pipelines.seeds import Platform, known_platforms
 from pipelines.tables import DATE, DOUBLE, INT64, SOURCE_COLUMNS, TEXT, Column, Table
+from signal_audit.config import REQUIRED_REPORT_COLUMNS as REQUIRED_EXPORT_COLUMNS
+from signal_audit.config import ReportExport
 
 PLATFORM_REPORTS = Table(
     "platform_reports",
@@ -42,10 +44,16 @@ _BIGINT_MAX = 2**63 - 1
 
 @dlt.resource(name="platform_reports")
 def platform_reports(
-    files: Sequence[Path], platforms: Mapping[str, Platform], tally: Tally
+    files: Sequence[Path],
+    platforms: Mapping[str, Platform],
+    tally: Tally,
+    exports: Sequence[tuple[ReportExport, Sequence[Path]]] = (),
 ) -> Iterator[DataItemWithMeta]:
+    """Report CSVs in our format, then platforms' own exports; a key seen again later wins."""
     def read() -> Iterator[Parsed[tuple[Any, ...]] | Rejected]:
-        return read_reports(files, platforms)
+        yield from read_reports(files, platforms)
+        for export, paths in exports:
+            yield from read_export(export, paths, platforms)
 
     rows = (item if isinstance(item, Rejected) else item.value for item in keep_last(read))
     yield from emit("platform_reports", PLATFORM_REPORTS, rows, tally)
@@ -62,6 +70,60 @@ def read_reports(
                 yield Rejected(position, values)
             else:
                 yield parse_report(values, position, platforms)
+
+
+def read_export(
+    export: ReportExport, files: Sequence[Path], platforms: Mapping[str, Platform]
+) -> Iterator[Parsed[tuple[Any, ...]] | Rejected]:
+    """A platform's own export (TikTok or Snap Events Manager) through the user's column mapping.
+
+    Exports are written for people: counts may carry thousands separators (`1,234`), a dash
+    means no value, and dates may follow `date_format`. The platform is the export's setting.
+    """
+    for path in files:
+        columns = partial(_export_columns, path, export)
+        for line, values in csv_records(path, columns):
+            position = Position(str(path), line)
+            if isinstance(values, str):
+                yield Rejected(position, values)
+                continue
+            cleaned = {name: _export_value(text) for name, text in values.items()}
+            if export.date_format and cleaned["date"]:
+                try:
+                    day = dt.datetime.strptime(cleaned["date"], export.date_format).date()
+                except ValueError:
+                    yield Rejected(position, f"date {quote(cleaned['date'])} does not match "
+                                             f"date_format '{export.date_format}'")
+                    continue
+                cleaned["date"] = day.isoformat()
+            cleaned["platform"] = export.platform
+            if not cleaned.get("pixel_id"):
+                cleaned["pixel_id"] = export.pixel_id or ""
+            yield parse_report(cleaned, position, platforms)
+
+
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_NO_VALUE = frozenset({"-", "--", "n/a", "na"})
+
+
+def _export_value(text: str) -> str:
+    text = text.strip()
+    if text.lower() in _NO_VALUE:
+        return ""
+    if _THOUSANDS.fullmatch(text):
+        return text.replace(",", "")
+    return text
+
+
+def _export_columns(path: Path, export: ReportExport, header: list[str]) -> dict[str, str]:
+    missing = [f"'{export.columns[name]}' (for {name})" for name in REQUIRED_EXPORT_COLUMNS
+               if export.columns[name] not in header]
+    if missing:
+        raise InputError(
+            f"{export.platform} export {path} has no column {', '.join(missing)}; its columns are: "
+            f"{', '.join(header)}. Fix platform_reports.exports[].columns in signal_audit.yml."
+        )
+    return {name: column for name, column in export.columns.items() if column in header}
 
 
 def parse_report(

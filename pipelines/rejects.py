@@ -95,11 +95,13 @@ def emit(
     table: Table,
     items: Iterable[tuple[Any, ...] | Rejected],
     tally: Tally,
+    ensure_tables: bool = True,
 ) -> Iterator[DataItemWithMeta]:
     """Batch rows (tuples in `table`'s column order) and rejects into Arrow chunks for dlt.
 
-    Both tables get at least one chunk, empty if need be, so that every raw table exists with
-    all its columns after any load.
+    With `ensure_tables`, both tables get at least one chunk, empty if need be, so that every
+    raw table exists with all its columns after any load; sources that emit page by page turn
+    it off and leave that to the file pipeline.
     """
     rows: list[tuple[Any, ...]] = []
     rejects: list[tuple[Any, ...]] = []
@@ -117,7 +119,7 @@ def emit(
             if len(rows) == CHUNK_ROWS:
                 yield table.chunk(rows)
                 rows, rows_sent = [], True
-    if rows or not rows_sent:
+    if rows or (ensure_tables and not rows_sent):
         yield table.chunk(rows)
-    if rejects or not rejects_sent:
+    if rejects or (ensure_tables and not rejects_sent):
         yield REJECTED_ROWS.chunk(rejects)

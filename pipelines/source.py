@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import dlt
 from dlt.extract import DltResource
+from dlt.extract.items import DataItemWithMeta
 
 from pipelines.delivery_log import delivery_log
 from pipelines.orders import orders
 from pipelines.platform_reports import platform_reports
 from pipelines.rejects import Tally
 from pipelines.seeds import SEEDS_DIR, load_platforms
-from signal_audit.config import OrdersConfig
+from pipelines.sources.meta_graph import META_DATASET_QUALITY, META_PIXEL_STATS
+from signal_audit.config import OrdersConfig, ReportExport
 
 SOURCES = ("orders", "delivery_log", "platform_reports")
 
@@ -26,6 +28,7 @@ def signal_audit_inputs(
     orders_config: OrdersConfig,
     tallies: Mapping[str, Tally],
     seeds_dir: Path = SEEDS_DIR,
+    report_exports: Sequence[tuple[ReportExport, Sequence[Path]]] = (),
 ) -> tuple[DltResource, ...]:
     """Every resource runs even without files: it then writes empty tables, so that all raw
     tables exist for dbt whatever inputs a run was given. `tallies` (one per name in SOURCES)
@@ -35,5 +38,14 @@ def signal_audit_inputs(
     return (
         orders(orders_files, orders_config, tallies["orders"]),
         delivery_log(delivery_log_files, platforms, tallies["delivery_log"]),
-        platform_reports(platform_report_files, platforms, tallies["platform_reports"]),
+        platform_reports(platform_report_files, platforms, tallies["platform_reports"], report_exports),
+        api_tables(),
     )
+
+
+@dlt.resource(name="api_tables")
+def api_tables() -> Iterator[DataItemWithMeta]:
+    """The tables only API sources fill (pipelines/sources/), created empty so dbt can read them
+    when no such source is configured. Empty chunks merge nothing into existing rows."""
+    yield META_DATASET_QUALITY.chunk([])
+    yield META_PIXEL_STATS.chunk([])

@@ -25,10 +25,15 @@ class Column:
     name: str
     arrow_type: pa.DataType
     nullable: bool = True
+    # "desc": when one load holds a key twice, the row with the highest value here wins the merge
+    dedup_sort: str | None = None
 
     @property
     def hint(self) -> TColumnSchema:
-        return {"name": self.name, "nullable": self.nullable, **_DLT_TYPES[self.arrow_type]}
+        hint: TColumnSchema = {"name": self.name, "nullable": self.nullable, **_DLT_TYPES[self.arrow_type]}
+        if self.dedup_sort:
+            hint["dedup_sort"] = self.dedup_sort  # type: ignore[typeddict-item]
+        return hint
 
 
 # Arrow type -> dlt column type; precision 32 makes dlt create INTEGER rather than BIGINT.

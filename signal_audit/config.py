@@ -55,12 +55,130 @@ class InputsConfig:
         return not (self.orders or self.delivery_log or self.platform_reports)
 
 
+# --- sources: orders from a database or a commerce API, Meta's Graph API, report exports ------
+
+# Where each source's secret comes from: a dlt secret, i.e. the env var SOURCES__SHOPIFY__ACCESS_TOKEN
+# or `[sources.shopify] access_token = "..."` in .dlt/secrets.toml. Never from signal_audit.yml.
+SECRETS = {
+    "sql": "sources.sql_orders.password",
+    "shopify": "sources.shopify.access_token",
+    "stripe": "sources.stripe.api_key",
+    "meta_graph": "sources.meta.access_token",
+}
+# Keys that name a secret anywhere under `sources:` are refused: signal_audit.yml is usually
+# committed, and a token there would also be echoed by anything that prints the settings.
+_SECRET_KEYS = frozenset({
+    "access_token", "token", "api_key", "apikey", "key", "secret", "client_secret", "password",
+    "credentials",
+})
+REPORT_COLUMNS = ("date", "event_name", "events_received", "pixel_id", "events_deduplicated",
+                  "events_matched", "match_quality_score")
+REQUIRED_REPORT_COLUMNS = ("date", "event_name", "events_received")
+
+
+def secret_env_var(source: str) -> str:
+    """`SOURCES__SHOPIFY__ACCESS_TOKEN` for `shopify`: how dlt spells the secret as an env var."""
+    return SECRETS[source].upper().replace(".", "__")
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """Retries of the API sources; None keeps dlt's own setting (`RUNTIME__REQUEST_MAX_ATTEMPTS`, ...)."""
+
+    max_attempts: int | None = None
+    backoff_factor: float | None = None  # exponential backoff: factor * 2^attempt seconds
+    max_retry_delay: float | None = None  # also caps a server's Retry-After
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class SqlOrdersConfig:
+    url: str  # any SQLAlchemy URL, without its password
+    table: str
+    updated_at_column: str
+    schema: str | None = None
+    initial_updated_at: str | None = None  # ISO timestamp where the first run starts; None: all rows
+    chunk_size: int = 50_000
+
+
+@dataclass(frozen=True)
+class ShopifyConfig:
+    shop_url: str  # https://my-shop.myshopify.com
+    api_version: str = "2024-10"
+    order_id: str = "id"  # which field the tracking sends as order id: id, name or order_number
+    updated_at_min: str | None = None  # where the first run starts; None: the oldest order
+    sales_channels: dict[str, str] = field(default_factory=dict)  # source_name -> sales_channel
+    page_size: int = 250
+
+
+@dataclass(frozen=True)
+class StripeConfig:
+    base_url: str = "https://api.stripe.com"
+    object: str = "charges"
+    order_id: str = "id"  # id, payment_intent or metadata.<key>
+    created_gte: str | None = None  # where the first run starts (date or timestamp); None: all
+    refund_lookback_days: int = 7  # each run re-reads charges created this long before the cursor
+    page_size: int = 100
+
+
+@dataclass(frozen=True)
+class MetaGraphConfig:
+    pixel_ids: tuple[str, ...]
+    api_version: str = "v21.0"
+    base_url: str = "https://graph.facebook.com"
+    dataset_quality: bool = True
+    pixel_stats: bool = True
+    pixel_stats_days: int = 7  # how far back the first run reads stats (Meta keeps about 7 days)
+    pixel_stats_refetch_hours: int = 24  # hours re-read on every run: recent counts still grow
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    sql: SqlOrdersConfig | None = None
+    shopify: ShopifyConfig | None = None
+    stripe: StripeConfig | None = None
+    meta_graph: MetaGraphConfig | None = None
+    http: HttpConfig = field(default_factory=HttpConfig)
+
+    @property
+    def orders_source(self) -> str | None:
+        """`sql`, `shopify` or `stripe`: where orders come from besides files, if anywhere."""
+        return next((n for n in ("sql", "shopify", "stripe") if getattr(self, n) is not None), None)
+
+    @property
+    def configured(self) -> bool:
+        return self.orders_source is not None or self.meta_graph is not None
+
+
+@dataclass(frozen=True)
+class ReportExport:
+    """A platform's own export (TikTok or Snap Events Manager CSV) in its own column names."""
+
+    files: tuple[str, ...]
+    platform: str
+    columns: dict[str, str]  # report column (REPORT_COLUMNS) -> the export's header
+    pixel_id: str | None = None  # for exports without a pixel column
+    date_format: str | None = None  # strptime format of the date column; None: YYYY-MM-DD
+
+
+@dataclass(frozen=True)
+class PlatformReportsConfig:
+    exports: tuple[ReportExport, ...] = ()
+
+
 @dataclass(frozen=True)
 class Config:
     warehouse: Path
     inputs: InputsConfig = field(default_factory=InputsConfig)
     orders: OrdersConfig = field(default_factory=OrdersConfig)
     audit: dict[str, Any] = field(default_factory=dict)  # overrides of dbt vars
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    platform_reports: PlatformReportsConfig = field(default_factory=PlatformReportsConfig)
+
+    @property
+    def has_inputs(self) -> bool:
+        """Anything to load: input files, report exports, or a database or API source."""
+        return not self.inputs.empty or bool(self.platform_reports.exports) or self.sources.configured
 
 
 def default_audit_settings() -> dict[str, Any]:
@@ -144,7 +262,7 @@ def load_config(path: Path | None = None, warehouse: Path | None = None) -> Conf
         if not isinstance(raw, dict):
             raise ConfigError(f"config file {path} must hold a mapping of settings")
         base = path.resolve().parent
-    unknown = set(raw) - {"warehouse", "inputs", "orders", "audit"}
+    unknown = set(raw) - {"warehouse", "inputs", "orders", "audit", "sources", "platform_reports"}
     if unknown:
         raise ConfigError(f"unknown section(s) in {path}: {', '.join(sorted(unknown))}")
 
@@ -174,6 +292,8 @@ def load_config(path: Path | None = None, warehouse: Path | None = None) -> Conf
         raise ConfigError(f"orders.naive_timezone '{orders.naive_timezone}' is not an IANA time zone") from exc
 
     audit = validate_audit_settings(dict(raw.get("audit") or {}))
+    sources = parse_sources(raw.get("sources"))
+    platform_reports = parse_platform_reports(raw.get("platform_reports"), base)
 
     if warehouse is None:
         if raw.get("warehouse"):
@@ -182,7 +302,275 @@ def load_config(path: Path | None = None, warehouse: Path | None = None) -> Conf
             warehouse = Path(os.environ[WAREHOUSE_ENV])
         else:
             warehouse = DEFAULT_WAREHOUSE
-    return Config(warehouse=warehouse.resolve(), inputs=inputs, orders=orders, audit=audit)
+    return Config(warehouse=warehouse.resolve(), inputs=inputs, orders=orders, audit=audit,
+                  sources=sources, platform_reports=platform_reports)
+
+
+def parse_sources(raw: Any) -> SourcesConfig:
+    if raw is None:
+        return SourcesConfig()
+    section = _mapping(raw, "sources", ("orders", "meta_graph", "http"))
+    _refuse_secrets(section, "sources")
+
+    orders = _mapping(section.get("orders") or {}, "sources.orders", ("sql", "shopify", "stripe"))
+    chosen = [name for name in ("sql", "shopify", "stripe") if orders.get(name) is not None]
+    if len(chosen) > 1:
+        raise ConfigError(
+            f"sources.orders names {' and '.join(chosen)}: choose one system orders come from "
+            "(files in inputs.orders can be added to it)"
+        )
+    sql = shopify = stripe = None
+    if orders.get("sql") is not None:
+        sql = _sql_config(_mapping(orders["sql"], "sources.orders.sql", (
+            "url", "table", "schema", "updated_at_column", "initial_updated_at", "chunk_size")))
+    if orders.get("shopify") is not None:
+        shopify = _shopify_config(_mapping(orders["shopify"], "sources.orders.shopify", (
+            "shop_url", "api_version", "order_id", "updated_at_min", "sales_channels", "page_size")))
+    if orders.get("stripe") is not None:
+        stripe = _stripe_config(_mapping(orders["stripe"], "sources.orders.stripe", (
+            "base_url", "object", "order_id", "created_gte", "refund_lookback_days", "page_size")))
+    meta = None
+    if section.get("meta_graph") is not None:
+        meta = _meta_config(_mapping(section["meta_graph"], "sources.meta_graph", (
+            "pixel_ids", "api_version", "base_url", "dataset_quality", "pixel_stats",
+            "pixel_stats_days", "pixel_stats_refetch_hours")))
+    http = _mapping(section.get("http") or {}, "sources.http",
+                    ("max_attempts", "backoff_factor", "max_retry_delay", "timeout"))
+    http_config = HttpConfig(
+        max_attempts=_optional(http, "max_attempts", "sources.http", _positive_int),
+        backoff_factor=_optional(http, "backoff_factor", "sources.http", _non_negative),
+        max_retry_delay=_optional(http, "max_retry_delay", "sources.http", _non_negative),
+        timeout=_optional(http, "timeout", "sources.http", _positive),
+    )
+    return SourcesConfig(sql=sql, shopify=shopify, stripe=stripe, meta_graph=meta, http=http_config)
+
+
+def _sql_config(raw: dict[str, Any]) -> SqlOrdersConfig:
+    where = "sources.orders.sql"
+    url = _required_text(raw, "url", where)
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError, and ValueError on bad ports
+        raise ConfigError(f"{where}.url is not a SQLAlchemy database URL ({exc})") from None
+    if parsed.password:
+        raise ConfigError(
+            f"{where}.url holds a password: secrets do not belong in signal_audit.yml. Remove it "
+            f"from the URL and set {secret_env_var('sql')} (or `password` under [sources.sql_orders] "
+            "in .dlt/secrets.toml)"
+        )
+    initial = raw.get("initial_updated_at")
+    if initial is not None:
+        initial = _timestamp_text(initial, f"{where}.initial_updated_at")
+    return SqlOrdersConfig(
+        url=url,
+        table=_required_text(raw, "table", where),
+        updated_at_column=_required_text(raw, "updated_at_column", where),
+        schema=_optional(raw, "schema", where, _text_value),
+        initial_updated_at=initial,
+        chunk_size=_optional(raw, "chunk_size", where, _positive_int) or 50_000,
+    )
+
+
+_SALES_CHANNELS = ("web", "app", "pos", "phone", "marketplace", "other")
+
+
+def _shopify_config(raw: dict[str, Any]) -> ShopifyConfig:
+    where = "sources.orders.shopify"
+    shop_url = _http_url(_required_text(raw, "shop_url", where), f"{where}.shop_url")
+    order_id = _optional(raw, "order_id", where, _text_value) or "id"
+    if order_id not in ("id", "name", "order_number"):
+        raise ConfigError(f"{where}.order_id must be id, name or order_number, got {order_id!r}")
+    channels = raw.get("sales_channels") or {}
+    if not isinstance(channels, dict) or any(v not in _SALES_CHANNELS for v in channels.values()):
+        raise ConfigError(
+            f"{where}.sales_channels maps Shopify source names to one of {', '.join(_SALES_CHANNELS)}"
+        )
+    updated_at_min = raw.get("updated_at_min")
+    return ShopifyConfig(
+        shop_url=shop_url,
+        api_version=_optional(raw, "api_version", where, _text_value) or "2024-10",
+        order_id=order_id,
+        updated_at_min=None if updated_at_min is None
+        else _timestamp_text(updated_at_min, f"{where}.updated_at_min"),
+        sales_channels={str(k): str(v) for k, v in channels.items()},
+        page_size=_optional(raw, "page_size", where, _positive_int) or 250,
+    )
+
+
+def _stripe_config(raw: dict[str, Any]) -> StripeConfig:
+    where = "sources.orders.stripe"
+    obj = _optional(raw, "object", where, _text_value) or "charges"
+    if obj != "charges":
+        raise ConfigError(f"{where}.object: only charges are supported, got {obj!r}")
+    order_id = _optional(raw, "order_id", where, _text_value) or "id"
+    if order_id not in ("id", "payment_intent") and not (
+        order_id.startswith("metadata.") and len(order_id) > len("metadata.")
+    ):
+        raise ConfigError(f"{where}.order_id must be id, payment_intent or metadata.<key>, got {order_id!r}")
+    created = raw.get("created_gte")
+    lookback = raw.get("refund_lookback_days", 7)
+    if not (isinstance(lookback, int) and not isinstance(lookback, bool) and lookback >= 0):
+        raise ConfigError(f"{where}.refund_lookback_days must be a whole number of days (0 or more)")
+    return StripeConfig(
+        base_url=_http_url(_optional(raw, "base_url", where, _text_value) or "https://api.stripe.com",
+                           f"{where}.base_url"),
+        object=obj,
+        order_id=order_id,
+        created_gte=None if created is None else _timestamp_text(created, f"{where}.created_gte"),
+        refund_lookback_days=lookback,
+        page_size=min(_optional(raw, "page_size", where, _positive_int) or 100, 100),
+    )
+
+
+def _meta_config(raw: dict[str, Any]) -> MetaGraphConfig:
+    where = "sources.meta_graph"
+    pixel_ids = raw.get("pixel_ids")
+    if isinstance(pixel_ids, str | int) and not isinstance(pixel_ids, bool):
+        pixel_ids = [pixel_ids]
+    if not (isinstance(pixel_ids, list) and pixel_ids
+            and all(isinstance(p, str | int) and not isinstance(p, bool) and str(p).strip() for p in pixel_ids)):
+        raise ConfigError(f"{where}.pixel_ids must list the pixel (dataset) ids to read, e.g. ['1234567890']")
+    version = _optional(raw, "api_version", where, _text_value) or "v21.0"
+    if not version.startswith("v"):
+        raise ConfigError(f"{where}.api_version looks like v21.0, got {version!r}")
+    flags = {}
+    for name in ("dataset_quality", "pixel_stats"):
+        value = raw.get(name, True)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}.{name} must be true or false")
+        flags[name] = value
+    return MetaGraphConfig(
+        pixel_ids=tuple(str(p).strip() for p in pixel_ids),
+        api_version=version,
+        base_url=_http_url(_optional(raw, "base_url", where, _text_value) or "https://graph.facebook.com",
+                           f"{where}.base_url"),
+        pixel_stats_days=_optional(raw, "pixel_stats_days", where, _positive_int) or 7,
+        pixel_stats_refetch_hours=_optional(raw, "pixel_stats_refetch_hours", where, _positive_int) or 24,
+        **flags,
+    )
+
+
+def parse_platform_reports(raw: Any, base: Path) -> PlatformReportsConfig:
+    if raw is None:
+        return PlatformReportsConfig()
+    section = _mapping(raw, "platform_reports", ("exports",))
+    exports = section.get("exports") or []
+    if not isinstance(exports, list):
+        raise ConfigError("platform_reports.exports must be a list of exports (files, platform, columns)")
+    parsed = []
+    for i, item in enumerate(exports):
+        where = f"platform_reports.exports[{i}]"
+        export = _mapping(item, where, ("files", "platform", "pixel_id", "columns", "date_format"))
+        columns = export.get("columns") or {}
+        if not isinstance(columns, dict):
+            raise ConfigError(f"{where}.columns must map report columns to the export's headers")
+        bad = set(columns) - set(REPORT_COLUMNS)
+        if bad:
+            raise ConfigError(f"{where}.columns maps unknown report column(s) {', '.join(sorted(bad))}; "
+                              f"known: {', '.join(REPORT_COLUMNS)}")
+        missing = [c for c in REQUIRED_REPORT_COLUMNS if c not in columns]
+        if missing:
+            raise ConfigError(f"{where}.columns must name the export's column for {', '.join(missing)}")
+        pixel_id = export.get("pixel_id")
+        parsed.append(ReportExport(
+            files=_resolve(_as_paths(export.get("files"), f"{where}.files"), base),
+            platform=_required_text(export, "platform", where).lower(),
+            columns={str(k): str(v) for k, v in columns.items()},
+            pixel_id=None if pixel_id is None else str(pixel_id),
+            date_format=_optional(export, "date_format", where, _text_value),
+        ))
+        if not parsed[-1].files:
+            raise ConfigError(f"{where}.files must name the export files (a path, a glob or a list)")
+    return PlatformReportsConfig(exports=tuple(parsed))
+
+
+def _refuse_secrets(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if str(key).lower() in _SECRET_KEYS:
+                source = where.rsplit(".", 1)[-1]
+                hint = (f"set {secret_env_var(source)} or put it in .dlt/secrets.toml" if source in SECRETS
+                        else "use environment variables or .dlt/secrets.toml")
+                raise ConfigError(
+                    f"{where}.{key}: secrets do not belong in signal_audit.yml; {hint}"
+                )
+            _refuse_secrets(item, f"{where}.{key}")
+
+
+def _mapping(value: Any, where: str, known: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping of settings")
+    unknown = set(value) - set(known)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in {where}: {', '.join(sorted(map(str, unknown)))} "
+                          f"(known: {', '.join(known)})")
+    return value
+
+
+def _text_value(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or not str(value).strip():
+        raise ValueError("must be a text value")
+    return str(value).strip()
+
+
+def _required_text(raw: dict[str, Any], key: str, where: str) -> str:
+    if raw.get(key) is None:
+        raise ConfigError(f"{where}.{key} is required")
+    return _optional(raw, key, where, _text_value)  # type: ignore[return-value]
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError("must be a whole number above 0")
+    return value
+
+
+def _positive(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError("must be a number above 0")
+    return float(value)
+
+
+def _non_negative(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError("must be a number, 0 or more")
+    return float(value)
+
+
+def _optional(raw: dict[str, Any], key: str, where: str, parse: Any) -> Any:
+    if raw.get(key) is None:
+        return None
+    try:
+        return parse(raw[key])
+    except ValueError as exc:
+        raise ConfigError(f"{where}.{key} {exc}, got {raw[key]!r}") from None
+
+
+def _timestamp_text(value: Any, where: str) -> str:
+    """An ISO date or timestamp (YAML may have parsed it already) as UTC ISO text."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime.combine(value, dt.time())
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{where} must be an ISO date or timestamp, got {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _http_url(value: str, where: str) -> str:
+    url = value.rstrip("/")
+    if "://" not in url:
+        url = "https://" + url
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where} must be an http(s) URL, got {value!r}")
+    return url
 
 
 def _resolve(patterns: tuple[str, ...], base: Path) -> tuple[str, ...]:

@@ -1,7 +1,9 @@
-{#- Scorecard check match_quality: the platform's own match score for purchases where its
-    reports carry one (weighted by events received), else our estimated score (mean over
-    server purchase events). Pass >= match_quality_pass, warn down to match_quality_floor,
-    fail below. The sentence names the key whose absence costs the most score. -#}
+{#- Scorecard check match_quality: the platform's own match score for purchases where it
+    reported one (fct_platform_match_quality_daily: the mean of Meta's daily Dataset Quality
+    API snapshots when the window has any, else the reports' score weighted by events
+    received), else our estimated score (mean over server purchase events).
+    Pass >= match_quality_pass, warn down to match_quality_floor, fail below. The sentence
+    names the key whose absence costs the most score. -#}
 with
 
 platforms as ({{ audited_platforms() }}),
@@ -21,17 +23,39 @@ estimated as (
 
 ),
 
-reported as (
+reported_daily as (
 
     select
-        reports.platform,
-        sum(reports.match_quality_score * reports.events_received)
-            / nullif(sum(reports.events_received), 0) as platform_score
-    from {{ ref('stg_platform_reports__daily') }} as reports
+        scores.report_date,
+        scores.platform,
+        scores.source,
+        scores.platform_match_score,
+        scores.events_received
+    from {{ ref('fct_platform_match_quality_daily') }} as scores
     inner join {{ ref('purchase_event_names') }} as names
-        on reports.platform = names.platform and lower(reports.event_name) = lower(names.event_name)
-    where reports.match_quality_score is not null and {{ in_audit_window('reports.report_date') }}
-    group by reports.platform
+        on scores.platform = names.platform and lower(scores.event_name) = lower(names.event_name)
+    where scores.platform_match_score is not null and {{ in_audit_window('scores.report_date') }}
+
+),
+
+reported as (
+
+    -- Meta's Dataset Quality API snapshots when the window has any (the mean of the daily
+    -- snapshots: each is Meta's rolling score on that day), else the reports' score weighted
+    -- by events received
+    select
+        platform,
+        case
+            when count(case when source = 'dataset_quality_api' then 1 end) > 0
+                then avg(case when source = 'dataset_quality_api' then platform_match_score end)
+            else sum(platform_match_score * events_received) / nullif(sum(events_received), 0)
+        end as platform_score,
+        case
+            when count(case when source = 'dataset_quality_api' then 1 end) > 0 then 'dataset_quality_api'
+            else 'platform_report'
+        end as score_source
+    from reported_daily
+    group by platform
 
 ),
 
@@ -67,6 +91,7 @@ judged as (
         platforms.display_name,
         estimated.estimated_score,
         reported.platform_score,
+        reported.score_source,
         coalesce(reported.platform_score, estimated.estimated_score) as score,
         weakest.match_key as weakest_key,
         weakest.missing_share as weakest_key_missing_share,
@@ -96,6 +121,9 @@ select
         else
             display_name || '''s match quality for purchases is ' || {{ fmt_number('score') }} || ' of 10'
             || case
+                when score_source = 'dataset_quality_api' then
+                    ' (' || display_name || '''s own score, from its Dataset Quality API; our estimate from the keys sent is '
+                    || coalesce({{ fmt_number('estimated_score') }}, 'not available') || ')'
                 when platform_score is not null then
                     ' (' || display_name || '''s own score; our estimate from the keys sent is '
                     || coalesce({{ fmt_number('estimated_score') }}, 'not available') || ')'

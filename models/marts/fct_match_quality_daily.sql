@@ -1,6 +1,7 @@
 {#- Match quality of server events per event day, platform and event name: key coverage, our
-    estimated score, the platform's own score where its report carries one, and the privacy
-    and correctness findings (plaintext PII, hashes that don't match the backend). -#}
+    estimated score, the platform's own score where it reported one (Meta's Dataset Quality API
+    snapshot first, else the report's score column, from fct_platform_match_quality_daily), and
+    the privacy and correctness findings (plaintext PII, hashes that don't match the backend). -#}
 with
 
 events as (
@@ -11,15 +12,17 @@ events as (
 
 reported as (
 
-    -- the platform's own score, weighted by the events it received when several pixels report
+    -- the platform's own score: Meta's Dataset Quality API snapshot taken that day where there
+    -- is one, else the score of the platform's report (weighted by events over its pixels)
     select
         report_date,
         platform,
         lower(event_name) as event_name_lower,
-        sum(match_quality_score * events_received) / nullif(sum(case when match_quality_score is not null then events_received end), 0)
-            as platform_match_score
-    from {{ ref('stg_platform_reports__daily') }}
-    where match_quality_score is not null
+        coalesce(
+            max(case when source = 'dataset_quality_api' then platform_match_score end),
+            max(case when source = 'platform_report' then platform_match_score end)
+        ) as platform_match_score
+    from {{ ref('fct_platform_match_quality_daily') }}
     group by report_date, platform, lower(event_name)
 
 ),

@@ -246,7 +246,8 @@ def test_all_raw_tables_exist_when_every_row_is_valid_or_no_input_is_given(tmp_p
     tables = query(tmp_path, "select table_name from information_schema.tables "
                              "where table_schema = 'raw' and table_name not like '_dlt%' "
                              "order by 1")
-    assert tables == [("delivery_log",), ("orders",), ("platform_reports",), ("rejected_rows",)]
+    assert tables == [("delivery_log",), ("meta_dataset_quality",), ("meta_pixel_stats",), ("orders",),
+                      ("platform_reports",), ("rejected_rows",)]
     assert query(tmp_path, "select count(*) from raw.orders") == [(1,)]
     assert query(tmp_path, "select count(*) from raw.rejected_rows") == [(0,)]
 
