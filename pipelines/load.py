@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines import manifest
 from pipelines.files import InputError, expand
 from pipelines.orders import file_format
 from pipelines.rejects import Tally
@@ -48,6 +49,8 @@ class LoadReport:
     # address read (a URL or table, never with a secret)
     files: dict[str, tuple[str, ...]]
     load_id: str  # the last load of the run
+    # by source: files left unread because an earlier run loaded them as they are now
+    skipped: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def state_dir(warehouse: Path) -> Path:
@@ -56,9 +59,13 @@ def state_dir(warehouse: Path) -> Path:
     return warehouse.parent / ".dlt_pipelines" / warehouse.name
 
 
-def run_load(config: Config, now: Callable[[], dt.datetime] | None = None) -> LoadReport:
-    """Read every input file in full and merge its rows into raw.*; reject the rest. Then
-    load each configured database or API source (docs/sources.md), incrementally.
+def run_load(
+    config: Config, now: Callable[[], dt.datetime] | None = None, reload_all: bool = False
+) -> LoadReport:
+    """Read every new or changed input file in full and merge its rows into raw.*; reject the
+    rest. Files an earlier run loaded as they are now are skipped (pipelines/manifest.py)
+    unless `reload_all`. Then load each configured database or API source (docs/sources.md),
+    incrementally.
 
     Raises InputError for inputs that cannot be read as configured (no file matches a
     pattern, an unknown file type, a required column missing from a file, a source refusing
@@ -77,6 +84,10 @@ def run_load(config: Config, now: Callable[[], dt.datetime] | None = None) -> Lo
 
     warehouse = config.warehouse
     ensure_writable(warehouse)
+    known = {} if reload_all else manifest.loaded(warehouse)
+    fresh = {name: manifest.new_or_changed(paths, known) for name, paths in files.items()}
+    skipped = {name: tuple(str(p) for p in paths if p not in fresh[name]) for name, paths in files.items()}
+    files = fresh
     # Secrets, and the database's columns, are checked before anything is loaded.
     runs = plan(config, now or (lambda: dt.datetime.now(dt.UTC)))
 
@@ -102,6 +113,7 @@ def run_load(config: Config, now: Callable[[], dt.datetime] | None = None) -> Lo
             raise cause from None
         raise
     load_id = info.loads_ids[-1]
+    manifest.record(warehouse, files)
     counts = {
         name: SourceCounts(t.loaded + t.rejected, t.loaded, t.rejected)
         for name, t in tallies.items()
@@ -121,7 +133,7 @@ def run_load(config: Config, now: Callable[[], dt.datetime] | None = None) -> Lo
 
     for name, c in counts.items():
         log.info("%s: %d rows read, %d loaded, %d rejected", name, c.read, c.loaded, c.rejected)
-    return LoadReport(counts=counts, files=report_files, load_id=load_id)
+    return LoadReport(counts=counts, files=report_files, load_id=load_id, skipped=skipped)
 
 
 def _pipeline(name: str, warehouse: Path) -> dlt.Pipeline:

@@ -67,7 +67,7 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 
 
 def load(tmp_path: Path, orders: tuple[Path, ...] = (), delivery_log: tuple[Path, ...] = (),
-         platform_reports: tuple[Path, ...] = (), **orders_config: Any) -> LoadReport:
+         platform_reports: tuple[Path, ...] = (), reload_all: bool = False, **orders_config: Any) -> LoadReport:
     config = Config(
         warehouse=tmp_path / "warehouse" / "audit.duckdb",
         inputs=InputsConfig(
@@ -77,7 +77,7 @@ def load(tmp_path: Path, orders: tuple[Path, ...] = (), delivery_log: tuple[Path
         ),
         orders=OrdersConfig(**orders_config),
     )
-    return run_load(config)
+    return run_load(config, reload_all=reload_all)
 
 
 def query(tmp_path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -246,8 +246,8 @@ def test_all_raw_tables_exist_when_every_row_is_valid_or_no_input_is_given(tmp_p
     tables = query(tmp_path, "select table_name from information_schema.tables "
                              "where table_schema = 'raw' and table_name not like '_dlt%' "
                              "order by 1")
-    assert tables == [("delivery_log",), ("meta_dataset_quality",), ("meta_pixel_stats",), ("orders",),
-                      ("platform_reports",), ("rejected_rows",)]
+    assert tables == [("_loaded_files",), ("delivery_log",), ("meta_dataset_quality",), ("meta_pixel_stats",),
+                      ("orders",), ("platform_reports",), ("rejected_rows",)]
     assert query(tmp_path, "select count(*) from raw.orders") == [(1,)]
     assert query(tmp_path, "select count(*) from raw.rejected_rows") == [(0,)]
 
@@ -445,11 +445,33 @@ def test_rerunning_with_the_same_files_changes_no_row(tmp_path, shop):
     files = {"orders": (shop[0],), "delivery_log": (shop[1],), "platform_reports": (shop[2],)}
     first = load(tmp_path, **files)
     before = raw_contents(tmp_path)
-    second = load(tmp_path, **files)
-
-    assert raw_contents(tmp_path) == before
-    assert second.counts == first.counts
     assert sum(len(rows) for rows in before.values()) == 2 + 3 + 2 + 10
+
+    # unchanged files are not read again
+    second = load(tmp_path, **files)
+    assert raw_contents(tmp_path) == before
+    assert {name: c.read for name, c in second.counts.items() if name in files} == dict.fromkeys(files, 0)
+    assert second.skipped == {name: (str(paths[0].resolve()),) for name, paths in files.items()}
+
+    # read again in full on demand: the same rows, the same counts
+    third = load(tmp_path, reload_all=True, **files)
+    assert raw_contents(tmp_path) == before
+    assert third.counts == first.counts
+
+
+def test_only_new_or_changed_files_are_read(tmp_path):
+    day1 = write_csv(tmp_path / "orders_1.csv", [order("1"), order("2")])
+    load(tmp_path, orders=(tmp_path / "orders_*.csv",))
+    write_csv(tmp_path / "orders_2.csv", [order("3")])
+    second = load(tmp_path, orders=(tmp_path / "orders_*.csv",))
+    assert second.counts["orders"].read == 1
+    assert second.skipped["orders"] == (str(day1.resolve()),)
+
+    write_csv(day1, [order("1"), order("2", status="refunded")])  # a re-export of day 1
+    third = load(tmp_path, orders=(tmp_path / "orders_*.csv",))
+    assert third.counts["orders"].read == 2
+    assert query(tmp_path, "select order_id, status from raw.orders order by order_id") == [
+        ("1", "paid"), ("2", "refunded"), ("3", "paid")]
 
 
 def test_a_pending_package_from_a_failed_run_is_dropped(tmp_path):
