@@ -8,12 +8,12 @@ finding, which staging still sees as a present but unhashed value; the plaintext
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import dlt
+import orjson
 from dlt.extract.items import DataItemWithMeta
 
 from pipelines.files import numbered_lines
@@ -75,10 +75,11 @@ def read_delivery_log(
 def parse_line(text: str, platforms: Mapping[str, Platform]) -> tuple[Any, ...] | str:
     """(platform .. redacted_values) of one line, or why the line is rejected."""
     try:
-        # NaN and Infinity are not JSON; staging's JSON functions would fail on them later.
-        line = json.loads(text, parse_constant=_no_constants)
-    except ValueError as exc:
-        return f"malformed JSON: {getattr(exc, 'msg', exc)}"
+        # orjson (several times faster than json on millions of lines) refuses NaN and
+        # Infinity, which are not JSON and which staging's JSON functions would choke on.
+        line = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return f"malformed JSON: {exc.msg}"
     if not isinstance(line, dict):
         return "not a JSON object"
 
@@ -164,7 +165,7 @@ def _is_plaintext(value: Any) -> bool:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(value).decode()
 
 
 def _timestamp(value: Any) -> dt.datetime | None:
@@ -179,6 +180,3 @@ def _timestamp(value: Any) -> dt.datetime | None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
 
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")

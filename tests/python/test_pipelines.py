@@ -374,7 +374,7 @@ def test_delivery_log_rejects_bad_lines_and_redacts_plaintext_match_keys(tmp_pat
     f = str(log_file)
     assert report.counts["delivery_log"] == SourceCounts(read=7, loaded=3, rejected=4)
     assert rejects(tmp_path, "delivery_log") == [
-        (f, 2, "malformed JSON: Expecting ',' delimiter"),
+        (f, 2, "malformed JSON: unexpected character, expected ',' or '}'"),
         (f, 4, "unknown platform 'pinterest' (known: meta, snap, tiktok)"),
         (f, 6, "missing sent_at"),
         (f, 7, f"duplicate of {f}:5"),
