@@ -1,17 +1,23 @@
-"""`signal-audit`: land the inputs, build the audit, judge it, print the scorecard.
+"""`signal-audit`: land the inputs, build the audit, judge it, write the report.
 
-Each subcommand composes the stage functions (pipelines.load, transform, checks, report);
-`run` is all of them in order, one process at a time on the DuckDB file.
+Each subcommand composes the stage functions (pipelines.load, transform, checks, reporting,
+alerts, export); `run` is all of them in order, one process at a time on the DuckDB file.
+Every mistake a user can make ends in one sentence on stderr and an exit code, never a
+traceback (`--debug` shows it).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from signal_audit.config import (
     PROJECT_DIR,
@@ -20,27 +26,81 @@ from signal_audit.config import (
     InputsConfig,
     load_config,
 )
+from signal_audit.progress import Stage
 from signal_audit.warehouse import WarehouseBusy, ensure_writable
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_USAGE, EXIT_STAGE_FAILED = 0, 1, 2, 3
 DEMO_WAREHOUSE = Path("warehouse") / "demo.duckdb"
+DEBUG_ENV = "SIGNAL_AUDIT_DEBUG"
 
 
 class StageFailed(RuntimeError):
     """A stage could not finish; the message says which and why."""
 
 
+class UsageError(ValueError):
+    """The command line itself is wrong (unknown command, bad option value)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get(DEBUG_ENV) == "1"
     try:
+        parser = _parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            raise UsageError(_unknown_arguments(parser, args.command, extra))
+        if args.func is None:
+            _parser().print_help()
+            return EXIT_USAGE
         return args.func(args)
-    except (ConfigError, WarehouseBusy, FileNotFoundError, StageFailed) as exc:
-        print(f"signal-audit: {exc}", file=sys.stderr)
-        return EXIT_STAGE_FAILED if isinstance(exc, StageFailed) else EXIT_USAGE
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
-        print("signal-audit: interrupted", file=sys.stderr)
+        print("\nsignal-audit: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if debug:
+            raise
+        code, message = _explain(exc)
+        if code is None:
+            code, message = EXIT_STAGE_FAILED, (
+                f"unexpected error ({type(exc).__name__}: {_first_line(exc)}); run again with --debug to see where")
+        return _fail(message, code)
+
+
+def _explain(exc: BaseException) -> tuple[int | None, str]:
+    """The exit code and sentence for an error a user can cause; (None, "") for a bug."""
+    import duckdb
+
+    from pipelines.files import InputError
+    from signal_audit.reporting.data import MartsMissing
+
+    if isinstance(exc, ConfigError | InputError | WarehouseBusy | MartsMissing):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return EXIT_USAGE, str(exc) if not exc.filename else f"{exc.filename}: no such file or folder"
+    if isinstance(exc, PermissionError):
+        return EXIT_USAGE, f"no permission to use {exc.filename or 'a file'}: {exc.strerror}"
+    if isinstance(exc, StageFailed):
+        return EXIT_STAGE_FAILED, str(exc)
+    if isinstance(exc, duckdb.CatalogException):
+        return EXIT_USAGE, (f"the warehouse has no audit tables yet ({_first_line(exc)}): "
+                            "run `signal-audit run` (or `build`) first")
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+        return EXIT_USAGE, "the warehouse is in use by another process; close it and run again"
+    if isinstance(exc, duckdb.Error):
+        return EXIT_STAGE_FAILED, f"the warehouse could not be read: {_first_line(exc)}"
+    return None, ""
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"signal-audit: {message}", file=sys.stderr)
+    return code
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 # ---------------------------------------------------------------- commands
@@ -48,14 +108,48 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
-    if config.inputs.empty:
+    if not _has_inputs(config):
         config = _with_demo_inputs(config, args)
     _load(config)
     _build(config)
-    report = _check(config) if not args.skip_checks else None
+    checks = _check(config) if not args.skip_checks else None
+    changes = _record_and_alert(config)
+    report = _write_report(config, args.report, changes)
     _print_scorecard(config)
-    if report is not None and not report.success and args.gate:
+    missing = _warn_no_data(config)
+    print(f"\nReport: {report}")
+    if args.gate and checks is not None and not checks.success:
         return EXIT_CHECKS_FAILED
+    if args.gate and missing:
+        print("signal-audit: --gate fails: a platform without data cannot pass", file=sys.stderr)
+        return EXIT_CHECKS_FAILED
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from signal_audit.init_config import InitOptions, write_config
+
+    options = InitOptions(
+        orders=tuple(args.orders or ()),
+        delivery_log=tuple(args.delivery_log or ()),
+        platform_reports=tuple(args.platform_reports or ()),
+        warehouse=args.warehouse,
+        timezone=args.timezone,
+        platforms=tuple(p.strip().lower() for p in (args.platforms or "").split(",") if p.strip()),
+    )
+    path = Path(args.out)
+    result = write_config(path, options, force=args.force)
+    load_config(result.path)  # what init writes must load: a broken template fails here, not later
+    print(f"wrote {result.path.resolve()}")
+    if result.sample is not None:
+        renamed = [f"{k} <- '{v}'" for k, v in result.mapped.items() if k != v]
+        print(f"  {len(result.mapped)} order columns found in {result.sample.name}"
+              + (f", {len(renamed)} under other names: {', '.join(renamed)}" if renamed else ""))
+    if result.unmapped_required:
+        print(f"  name your export's column for {', '.join(result.unmapped_required)} under orders.columns "
+              f"(not found in {result.sample.name})")  # type: ignore[union-attr]
+    default = path.name == "signal_audit.yml" and path.resolve().parent == Path.cwd()
+    print(f"next: review the file, then run `signal-audit run{'' if default else f' --config {path}'}`")
     return EXIT_OK
 
 
@@ -74,7 +168,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     config = _config(args)
-    if config.inputs.empty:
+    if not _has_inputs(config):
         raise ConfigError(
             "no inputs: pass --orders, --delivery-log and --platform-reports, or set inputs: in the config"
         )
@@ -83,17 +177,42 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    _build(_config(args))
+    config = _config(args)
+    _build(config)
+    _warn_no_data(config)
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    report = _check(_config(args))
+    config = _config(args)
+    report = _check(config)
+    _record_and_alert(config)
     return EXIT_OK if report.success else EXIT_CHECKS_FAILED
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
-    _print_scorecard(_config(args))
+    config = _config(args)
+    _print_scorecard(config)
+    _warn_no_data(config)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    config = _config(args)
+    path = _write_report(config, args.out, ())
+    print(f"Report: {path}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from signal_audit.export import export_marts
+
+    config = _config(args)
+    out = Path(args.out).resolve()
+    with Stage(f"export the marts as {args.format} to {out}"):
+        exported = export_marts(config.warehouse, out, args.format)
+    for table in exported:
+        print(f"    {table.path.name}: {table.rows:,} rows")
     return EXIT_OK
 
 
@@ -101,14 +220,10 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
 
 
 def _load(config: Config) -> None:
-    from pipelines.files import InputError
     from pipelines.load import run_load
 
-    with _stage("load inputs (dlt)"):
-        try:
-            report = run_load(config)
-        except InputError as exc:
-            raise ConfigError(str(exc)) from exc
+    with Stage("load inputs (dlt)"):
+        report = run_load(config)
     for source, counts in report.counts.items():
         note = f", {counts.rejected:,} rejected (see raw.rejected_rows)" if counts.rejected else ""
         print(f"    {source}: {counts.read:,} rows read, {counts.loaded:,} loaded{note}")
@@ -118,8 +233,9 @@ def _build(config: Config) -> None:
     from signal_audit.transform import dbt_build
 
     ensure_writable(config.warehouse)
-    with _stage("build models and tests (dbt build)"):
-        outcome = dbt_build(config.warehouse, config.audit)
+    with Stage("build models and tests (dbt build)") as stage:
+        stage.note("reading the project")
+        outcome = dbt_build(config.warehouse, config.audit, progress=stage.progress)
     if not outcome.success:
         details = "\n  ".join(outcome.failures) or "see logs/dbt.log"
         raise StageFailed(f"dbt build failed:\n  {details}")
@@ -130,7 +246,7 @@ def _check(config: Config):
     from signal_audit.checks.runner import run_checks
 
     ensure_writable(config.warehouse)
-    with _stage("judge thresholds (Great Expectations)"):
+    with Stage("judge thresholds (Great Expectations)"):
         report = run_checks(config.warehouse, config.warehouse.parent / "gx")
     for outcome in report.outcomes:
         if outcome.evaluated_rows == 0:
@@ -145,26 +261,64 @@ def _check(config: Config):
     return report
 
 
+def _record_and_alert(config: Config) -> list:
+    """Keep this run's scorecard in the warehouse's history; alert on pass -> fail."""
+    from signal_audit.alerts import send_alerts, webhook_url
+    from signal_audit.history import record_run
+
+    ensure_writable(config.warehouse)
+    changes = record_run(config.warehouse)
+    for change in changes:
+        print(f"    changed since the previous run: {change.platform} {change.check_name} "
+              f"{change.previous} -> {change.current}")
+    if webhook_url() and any(c.turned_failing for c in changes):
+        outcome = send_alerts(changes, _display_names(config))
+        if outcome.sent:
+            print(f"    {outcome.sent} alert(s) posted to the webhook")
+        for warning in outcome.warnings:
+            print(f"signal-audit: warning: {warning}; the audit result is unaffected", file=sys.stderr)
+    return changes
+
+
+def _write_report(config: Config, out: str | None, changes: Sequence) -> Path:
+    from signal_audit.reporting import write_report
+
+    configured = getattr(config, "report_path", None)  # `report: {path: ...}` once config.py reads it
+    with Stage("write the report (HTML)"):
+        return write_report(
+            config.warehouse,
+            Path(out).resolve() if out else configured,
+            [(c.platform, c.check_name, c.previous, c.current) for c in changes],
+        )
+
+
 def _print_scorecard(config: Config) -> None:
-    from signal_audit.report import render_scorecard
+    from signal_audit.reporting.terminal import render_scorecard
 
     print()
     print(render_scorecard(config.warehouse))
 
 
-class _stage:
-    """Print a stage's name and how long it took."""
+def _warn_no_data(config: Config) -> list[str]:
+    """Say which platforms had nothing to judge in the window; return their names."""
+    from signal_audit.reporting.coverage import missing_data
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    findings = missing_data(config.warehouse)
+    for finding in findings.warnings:
+        print(f"signal-audit: warning: {finding}", file=sys.stderr)
+    return list(findings.platforms_without_data)
 
-    def __enter__(self) -> None:
-        self.started = time.monotonic()
-        print(f"==> {self.name}", flush=True)
 
-    def __exit__(self, *exc: object) -> None:
-        if exc[0] is None:
-            print(f"    done in {time.monotonic() - self.started:.1f} s", flush=True)
+def _display_names(config: Config) -> dict[str, str]:
+    from signal_audit.warehouse import read_only
+
+    con = read_only(config.warehouse)
+    try:
+        return dict(con.execute("select platform, display_name from reference.platforms").fetchall())
+    except Exception:  # the names only make the alert nicer
+        return {}
+    finally:
+        con.close()
 
 
 # ---------------------------------------------------------------- config
@@ -181,7 +335,14 @@ def _config(args: argparse.Namespace) -> Config:
     )
     if not flags.empty:
         config = replace(config, inputs=flags)
+    if config.warehouse.is_dir():
+        raise ConfigError(f"the warehouse {config.warehouse} is a folder; name a .duckdb file inside it")
     return config
+
+
+def _has_inputs(config: Config) -> bool:
+    has = getattr(config, "has_inputs", None)  # files, or a database / API source when configured
+    return bool(has) if has is not None else not config.inputs.empty
 
 
 def _default_config_path() -> Path | None:
@@ -197,7 +358,7 @@ def _with_demo_inputs(config: Config, args: argparse.Namespace) -> Config:
     if not args.warehouse and warehouse == load_config(None).warehouse:
         warehouse = (PROJECT_DIR / DEMO_WAREHOUSE).resolve()
     demo_dir = warehouse.parent / "demo_shop"
-    with _stage(f"generate the demo shop ('{args.demo_profile}' profile) in {demo_dir}"):
+    with Stage(f"generate the demo shop ('{args.demo_profile}' profile) in {demo_dir}"):
         generate_shop(preset(args.demo_profile), demo_dir)
     inputs = InputsConfig(
         orders=(str(demo_dir / "orders.csv"),),
@@ -210,27 +371,103 @@ def _with_demo_inputs(config: Config, args: argparse.Namespace) -> Config:
 # ---------------------------------------------------------------- parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one sentence (with a suggestion) instead of a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(_usage_sentence(self.prog, message))
+
+
+def _usage_sentence(prog: str, message: str) -> str:
+    invalid = re.match(r"argument (\S+): invalid choice: '?([^'(]*?)'? \(choose from (.*)\)", message)
+    if invalid:
+        option, given, choices_text = invalid.groups()
+        choices = re.findall(r"'?([\w-]+)'?", choices_text)
+        guess = difflib.get_close_matches(given, choices, n=1)
+        hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+        what = "command" if option in ("COMMAND", "command") else f"value for {option}"
+        help_cmd = "signal-audit --help" if what == "command" else f"{prog} --help"
+        return f"unknown {what} '{given}'{hint}; choose from {', '.join(choices)} (see `{help_cmd}`)"
+    return f"{message} (see `{prog} --help`)"
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Commands listed one a line under "commands:", without argparse's metavar line above them."""
+
+    def __init__(self, prog: str, **kwargs) -> None:
+        super().__init__(prog, **kwargs)
+        self._action_max_length = 16  # room for the longest command name, so none wraps
+
+    def _format_action(self, action: argparse.Action) -> str:
+        text = super()._format_action(action)
+        if action.nargs == argparse.PARSER:
+            text = "\n".join(text.split("\n")[1:])
+        return text
+
+
+def _unknown_arguments(parser: argparse.ArgumentParser, command: str | None, extra: list[str]) -> str:
+    sub = getattr(parser, "commands", {}).get(command, parser)
+    options = [o for action in sub._actions for o in action.option_strings]
+    first = extra[0]
+    guess = difflib.get_close_matches(first.split("=")[0], options, n=1) if first.startswith("-") else []
+    hint = f" (did you mean {guess[0]}?)" if guess else ""
+    return f"unrecognized arguments: {' '.join(extra)}{hint} (see `{sub.prog} --help`)"
+
+
+_EXAMPLES = """\
+examples:
+  signal-audit run                          audit the bundled demo shop (no inputs needed)
+  signal-audit init --orders exports/orders.csv
+                                            write signal_audit.yml for your data, columns mapped
+  signal-audit run                          audit your data once signal_audit.yml names it
+  signal-audit run --gate                   the same, exit 1 when a check fails (CI)
+  signal-audit export --out bi/             every mart as Parquet, for BI tools
+
+exit codes:
+  0  done (a run that found failing checks still exits 0 unless --gate)
+  1  a check failed (check, run --gate), or --gate met a platform without data
+  2  a mistake in the command, the inputs or the settings (the message says which)
+  3  a stage failed (dbt build errors, an unreadable warehouse)
+
+Settings: signal_audit.yml (see `signal-audit init`) and docs/settings.md.
+Alerts: set SIGNAL_AUDIT_WEBHOOK_URL to a Slack-compatible webhook to hear when a check turns to fail.
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     from signal_audit.demo import PRESETS
 
-    parser = argparse.ArgumentParser(
-        prog="signal-audit",
-        description=(
-            "Audit server-side ad tracking (Meta CAPI, TikTok Events API, Snap CAPI) against "
-            "your backend orders, inside a DuckDB warehouse."
-        ),
-        epilog="Run `signal-audit run` with no inputs to audit the bundled demo shop.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    def formatter(prog: str) -> argparse.HelpFormatter:
+        return _HelpFormatter(prog, max_help_position=28, width=100)
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
+    def sub_formatter(prog: str) -> argparse.HelpFormatter:
+        return argparse.HelpFormatter(prog, max_help_position=28, width=100)
+
+    parser = _Parser(
+        prog="signal-audit",
+        formatter_class=formatter,
+        description=(
+            "Is your server-side ad tracking working? signal-audit compares your backend orders with\n"
+            "what your setup sent to Meta, TikTok and Snap and what each platform counted, inside a\n"
+            "DuckDB warehouse, and writes an HTML report with the scorecard and charts."
+        ),
+        epilog=_EXAMPLES,
+    )
+    parser.set_defaults(func=None)
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_: str,
+                warehouse: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_, formatter_class=sub_formatter)
         p.set_defaults(func=func)
-        p.add_argument("--config", metavar="FILE", help="settings file (default: ./signal_audit.yml when present)")
-        p.add_argument(
-            "--warehouse", metavar="PATH",
-            help="DuckDB file (default: warehouse/signal_audit.duckdb, or $SIGNAL_AUDIT_WAREHOUSE)",
-        )
+        p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+        if warehouse:
+            p.add_argument("--config", metavar="FILE", help="settings file (default: ./signal_audit.yml when present)")
+            p.add_argument(
+                "--warehouse", metavar="PATH",
+                help="DuckDB file (default: warehouse/signal_audit.duckdb, or $SIGNAL_AUDIT_WAREHOUSE)",
+            )
         return p
 
     def inputs(p: argparse.ArgumentParser) -> None:
@@ -241,17 +478,38 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--platform-reports", nargs="+", metavar="PATH",
                        help="platform daily reports: CSV files or globs")
 
-    run = command("run", cmd_run, "Load the inputs, build the audit, run the checks and print the scorecard.")
+    run = command("run", cmd_run, "Load the inputs, build the audit, run the checks, write the HTML report "
+                  "and print the scorecard. Without inputs, audits the demo shop.")
     inputs(run)
-    run.add_argument("--demo-profile", default="broken", choices=PRESETS,
-                     help="demo shop to audit when no inputs are given (default: broken)")
+    run.add_argument("--demo-profile", default="broken", choices=PRESETS, metavar="PROFILE",
+                     help=f"demo shop to audit when no inputs are given: {', '.join(PRESETS)} (default: broken)")
     run.add_argument("--gate", action="store_true",
-                     help="exit 1 when any check fails (for CI); without it a run that found failures exits 0")
+                     help="exit 1 when a check fails or a platform has no data (for CI); "
+                          "without it a run that found failures exits 0")
     run.add_argument("--skip-checks", action="store_true", help="skip the Great Expectations run")
+    run.add_argument("--report", metavar="FILE",
+                     help="where to write the HTML report "
+                          "(default: <warehouse folder>/report/signal_audit_report.html)")
 
-    demo = sub.add_parser("demo", help="Write a demo shop's input files (deterministic).")
+    init = command("init", cmd_init, "Write a commented signal_audit.yml for your data: inputs, the column "
+                   "mapping of your orders export, platforms, time zone and thresholds.", warehouse=False)
+    inputs(init)
+    init.add_argument("--out", default="signal_audit.yml", metavar="FILE",
+                      help="file to write (default: ./signal_audit.yml)")
+    init.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    init.add_argument("--warehouse", metavar="PATH", help="DuckDB file to write to the config")
+    init.add_argument("--timezone", metavar="ZONE",
+                      help="your reporting time zone, IANA name such as Europe/Berlin (default: UTC)")
+    init.add_argument("--platforms", metavar="LIST",
+                      help="comma-separated platforms you use, e.g. meta,tiktok (default: meta,tiktok,snap)")
+
+    demo = sub.add_parser("demo", help="Write a demo shop's input files (deterministic).",
+                          description="Write a demo shop's input files (deterministic).",
+                          formatter_class=sub_formatter)
     demo.set_defaults(func=cmd_demo)
-    demo.add_argument("--profile", default="broken", choices=PRESETS)
+    demo.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    demo.add_argument("--profile", default="broken", choices=PRESETS, metavar="PROFILE",
+                      help=f"{', '.join(PRESETS)} (default: broken)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--out", default="demo_shop", help="folder to write to (default: ./demo_shop)")
 
@@ -259,6 +517,14 @@ def _parser() -> argparse.ArgumentParser:
     command("build", cmd_build, "Build the models and run dbt's tests (dbt build).")
     command("check", cmd_check, "Run the Great Expectations suites; exit 1 when a check fails.")
     command("scorecard", cmd_scorecard, "Print the scorecard from the warehouse.")
+    report = command("report", cmd_report, "Write the HTML report from the warehouse (read-only).")
+    report.add_argument("--out", metavar="FILE",
+                        help="default: <warehouse folder>/report/signal_audit_report.html")
+    export = command("export", cmd_export, "Write every mart (marts.*) as one file per table, for BI tools "
+                     "that read files; reads the warehouse read-only.")
+    export.add_argument("--format", default="parquet", choices=("parquet", "csv"), help="default: parquet")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write to")
+    parser.commands = dict(sub.choices)  # type: ignore[attr-defined]
     return parser
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,19 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_build(warehouse: Path, audit_vars: dict[str, Any], target_path: Path | None = None) -> DbtOutcome:
+# dbt's structured log events that end a node (model, seed, test, unit test)
+_RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult", "LogNodeNoOpResult"}
+
+Progress = Callable[[int, int, str], None]  # (nodes done, nodes in total, name of the last node)
+
+
+def dbt_build(
+    warehouse: Path,
+    audit_vars: dict[str, Any],
+    target_path: Path | None = None,
+    progress: Progress | None = None,
+) -> DbtOutcome:
+    """`dbt build` in its own process; `progress` is called as each node finishes."""
     target = target_path or PROJECT_DIR / "target"
     command = [
         dbt_executable(), "build",
@@ -38,14 +51,34 @@ def dbt_build(warehouse: Path, audit_vars: dict[str, Any], target_path: Path | N
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(target),
         "--vars", json.dumps(audit_vars),
-        "--quiet",
+        "--log-format", "json",  # one event per line on stdout: progress without parsing prose
+        "--log-format-file", "text",
     ]
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # never read a previous run's results
     env = {**os.environ, WAREHOUSE_ENV: str(warehouse)}
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    errors: list[str] = []
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        assert proc.stdout is not None
+        done = total = 0
+        for line in proc.stdout:
+            try:
+                event = json.loads(line)
+                info, data = event["info"], event.get("data", {})
+            except (ValueError, KeyError, TypeError):
+                if line.strip():
+                    errors.append(line.strip())
+                continue
+            if info.get("level") == "error" and info.get("msg"):
+                errors.append(info["msg"])
+            total = data.get("total") or data.get("num_models") or total
+            if info.get("name") in _RESULT_EVENTS:
+                done += 1
+                if progress is not None:
+                    progress(done, max(total, done), data.get("node_info", {}).get("node_name", ""))
+        returncode = proc.wait()
     if not results_file.exists():
-        message = (completed.stderr or completed.stdout).strip() or f"exit code {completed.returncode}"
+        message = "\n".join(errors[-5:]) or f"exit code {returncode}"
         return DbtOutcome(False, 0, (f"dbt could not run: {message}",))
     results = json.loads(results_file.read_text())["results"]
     failures = tuple(
@@ -53,4 +86,4 @@ def dbt_build(warehouse: Path, audit_vars: dict[str, Any], target_path: Path | N
         for r in results
         if r["status"] in ("error", "fail")
     )
-    return DbtOutcome(completed.returncode == 0, len(results), failures)
+    return DbtOutcome(returncode == 0, len(results), failures)

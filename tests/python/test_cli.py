@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,16 +24,23 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Com
 
 
 def test_demo_run_exits_0_and_shows_the_failures_it_found(demo):
-    _, run = demo
+    warehouse, run = demo
     assert run.returncode == 0, run.stderr
     out = run.stdout
-    for stage in ("generate the demo shop", "load inputs (dlt)", "dbt build", "Great Expectations"):
+    for stage in ("generate the demo shop", "load inputs (dlt)", "dbt build", "Great Expectations",
+                  "write the report (HTML)"):
         assert stage in out
     assert "orders: 2,094 rows read, 2,094 loaded" in out
     assert "conversion_gap: FAILED for meta, tiktok" in out
     assert "[   FAIL] conversion_gap: Meta counted" in out
     assert "3 failing check(s) of 21." in out
     assert "Data Docs:" in out
+    # progress on the long step: dbt's nodes as they finish, with the time so far
+    assert re.search(r"^    \d+ of \d+ done \(\d+\.\d s\)$", out, re.M)
+    # the run ends by saying where the report is
+    report = warehouse.parent / "report" / "signal_audit_report.html"
+    assert out.rstrip().splitlines()[-1] == f"Report: {report}"
+    assert report.stat().st_size > 1_000_000  # plotly.js is inside: the file opens offline
 
 
 def test_check_gates_ci_with_exit_1(demo):

@@ -23,8 +23,10 @@ def render_scorecard(warehouse: Path, width: int = 100) -> str:
     finally:
         con.close()
     if not rows:
-        return "The scorecard is empty: no backend orders were loaded."
+        return "The scorecard is empty: no platform is audited."
     start, end = rows[0][4], rows[0][5]
+    if end is None:
+        return "The scorecard is empty: no backend orders were loaded, so there is no audit window."
     lines = [f"Signal scorecard, {start} to {end}", ""]
     current = None
     for platform, check, status, summary, _, _ in rows:

@@ -1,0 +1,86 @@
+"""Every run's scorecard, kept in the warehouse it judged: `audit_history.scorecard_runs`.
+
+The history lives beside the marts it describes, so it moves, backs up and is deleted with
+the warehouse, two warehouses never share it, and analysts can ask it when a check started
+failing. dbt does not own the schema: `dbt build` never drops or rebuilds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+SCHEMA = "audit_history"
+TABLE = f"{SCHEMA}.scorecard_runs"
+
+_DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {TABLE} (
+    run_id varchar not null,          -- one id per recorded run
+    recorded_at timestamp not null,   -- when the run was recorded, UTC
+    window_start date,
+    window_end date,
+    platform varchar not null,
+    check_name varchar not null,
+    status varchar not null,          -- pass, warn, fail, no_data
+    metric_value double,
+    threshold double,
+    summary varchar
+);
+"""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    platform: str
+    check_name: str
+    previous: str
+    current: str
+    summary: str
+    metric_value: float | None
+    threshold: float | None
+    window_start: dt.date | None
+    window_end: dt.date | None
+
+    @property
+    def turned_failing(self) -> bool:
+        return self.previous == "pass" and self.current == "fail"
+
+
+def record_run(warehouse: Path, now: dt.datetime | None = None) -> list[StatusChange]:
+    """Append the current scorecard to the history; return how it differs from the previous run.
+
+    The first run of a warehouse has nothing to differ from and returns no changes. Needs
+    the warehouse writable (the caller checks that it is free).
+    """
+    recorded_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(_DDL)
+        previous = dict(
+            ((platform, check), status)
+            for platform, check, status in con.execute(f"""
+                select platform, check_name, status from {TABLE}
+                where run_id = (select run_id from {TABLE} order by recorded_at desc limit 1)
+            """).fetchall()
+        )
+        current = con.execute("""
+            select platform, check_name, status, summary, metric_value, threshold, window_start, window_end
+            from marts.rpt_signal_scorecard order by platform, check_name
+        """).fetchall()
+        run_id = uuid.uuid4().hex
+        con.executemany(
+            f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, recorded_at, ws, we, p, c, s, m, t, summary) for p, c, s, summary, m, t, ws, we in current],
+        )
+    finally:
+        con.close()
+    return [
+        StatusChange(p, c, previous[(p, c)], s, summary, m, t, ws, we)
+        for p, c, s, summary, m, t, ws, we in current
+        if (p, c) in previous and previous[(p, c)] != s
+    ]
