@@ -74,6 +74,7 @@ def _explain(exc: BaseException) -> tuple[int | None, str]:
     import duckdb
 
     from pipelines.files import InputError
+    from pipelines.sources.http import SourceError
     from signal_audit.reporting.data import MartsMissing
 
     if isinstance(exc, ConfigError | InputError | WarehouseBusy | MartsMissing):
@@ -82,7 +83,7 @@ def _explain(exc: BaseException) -> tuple[int | None, str]:
         return EXIT_USAGE, str(exc) if not exc.filename else f"{exc.filename}: no such file or folder"
     if isinstance(exc, PermissionError):
         return EXIT_USAGE, f"no permission to use {exc.filename or 'a file'}: {exc.strerror}"
-    if isinstance(exc, StageFailed):
+    if isinstance(exc, StageFailed | SourceError):
         return EXIT_STAGE_FAILED, str(exc)
     if isinstance(exc, duckdb.CatalogException):
         return EXIT_USAGE, (f"the warehouse has no audit tables yet ({_first_line(exc)}): "
@@ -110,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     if not _has_inputs(config):
         config = _with_demo_inputs(config, args)
-    _load(config)
+    _load(config, reload_all=args.reload_all)
     _build(config)
     checks = _check(config) if not args.skip_checks else None
     changes = _record_and_alert(config)
@@ -172,7 +173,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise ConfigError(
             "no inputs: pass --orders, --delivery-log and --platform-reports, or set inputs: in the config"
         )
-    _load(config)
+    _load(config, reload_all=args.reload_all)
     return EXIT_OK
 
 
@@ -219,14 +220,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- stages
 
 
-def _load(config: Config) -> None:
+def _load(config: Config, reload_all: bool = False) -> None:
     from pipelines.load import run_load
 
     with Stage("load inputs (dlt)"):
-        report = run_load(config)
+        report = run_load(config, reload_all=reload_all)
     for source, counts in report.counts.items():
         note = f", {counts.rejected:,} rejected (see raw.rejected_rows)" if counts.rejected else ""
-        print(f"    {source}: {counts.read:,} rows read, {counts.loaded:,} loaded{note}")
+        skipped = len(report.skipped.get(source, ()))
+        unchanged = f" ({skipped:,} file(s) unchanged since they were loaded, not read again)" if skipped else ""
+        print(f"    {source}: {counts.read:,} rows read, {counts.loaded:,} loaded{note}{unchanged}")
 
 
 def _build(config: Config) -> None:
@@ -470,6 +473,10 @@ def _parser() -> argparse.ArgumentParser:
             )
         return p
 
+    def reload_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--reload-all", action="store_true",
+                       help="read every input file again, even those loaded before unchanged")
+
     def inputs(p: argparse.ArgumentParser) -> None:
         p.add_argument("--orders", nargs="+", metavar="PATH",
                        help="backend orders: CSV, Parquet or JSONL files or globs")
@@ -487,6 +494,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="exit 1 when a check fails or a platform has no data (for CI); "
                           "without it a run that found failures exits 0")
     run.add_argument("--skip-checks", action="store_true", help="skip the Great Expectations run")
+    reload_flag(run)
     run.add_argument("--report", metavar="FILE",
                      help="where to write the HTML report "
                           "(default: <warehouse folder>/report/signal_audit_report.html)")
@@ -513,7 +521,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--out", default="demo_shop", help="folder to write to (default: ./demo_shop)")
 
-    inputs(command("load", cmd_load, "Land the input files in the warehouse's raw schema (dlt)."))
+    load = command("load", cmd_load, "Land new or changed input files, and configured database and API sources, "
+                   "in the warehouse's raw schema (dlt).")
+    inputs(load)
+    reload_flag(load)
     command("build", cmd_build, "Build the models and run dbt's tests (dbt build).")
     command("check", cmd_check, "Run the Great Expectations suites; exit 1 when a check fails.")
     command("scorecard", cmd_scorecard, "Print the scorecard from the warehouse.")
