@@ -114,3 +114,15 @@
 {% macro default__safe_to_double(expr) -%}
     case when {{ expr }} ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' then cast({{ expr }} as double precision) end
 {%- endmacro %}
+
+{#- A FROM-clause fragment: one row per top-level key of the JSON object `json_expr`, with
+    columns `key` and `value` (JSON text). Reads the object once, however many keys. -#}
+{% macro json_object_entries(json_expr, alias) -%}
+    {{ return(adapter.dispatch('json_object_entries', 'signal_audit')(json_expr, alias)) }}
+{%- endmacro %}
+{% macro duckdb__json_object_entries(json_expr, alias) -%}
+    cross join lateral (select key, value from json_each({{ json_expr }})) as {{ alias }}
+{%- endmacro %}
+{% macro default__json_object_entries(json_expr, alias) -%}
+    cross join lateral (select key, cast(value as text) as value from jsonb_each(cast({{ json_expr }} as jsonb))) as {{ alias }}
+{%- endmacro %}

@@ -1,7 +1,8 @@
 {#- The match keys each server event carried, one row per event and key of its platform
     (seeds/match_keys.csv): the value (the first one when the key holds a list, as Meta's SDK
     sends), and whether it is present, hashed and valid. Reading JSON is costly and an event
-    never changes, so this is incremental: each event is read once. -#}
+    never changes, so this is incremental: each event is read once, and its customer
+    information object is parsed once, not once per key. -#}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
 
 with
@@ -17,29 +18,37 @@ events as (
 
 ),
 
-match_keys as (
+sent_keys as (
 
-    select * from {{ ref('match_keys') }}
+    select
+        events.event_key,
+        entries.key as native_key,
+        case
+            when {{ json_kind('entries.value', "'$'") }} = 'ARRAY' then {{ json_value('entries.value', "'$[0]'") }}
+            else {{ json_value('entries.value', "'$'") }}
+        end as key_value
+    from events
+    {{ json_object_entries('events.user_json', 'entries') }}
 
 ),
 
-extracted as (
+all_keys as (
 
+    -- every key of the platform, sent or not: coverage needs the events without it too
     select
         events.event_key,
         events.platform,
         match_keys.match_key,
         match_keys.native_key,
         match_keys.must_hash,
-        match_keys.valid_pattern,
-        case
-            when {{ json_kind('events.user_json', "'$.\"' || match_keys.native_key || '\"'") }} = 'ARRAY'
-                then {{ json_value('events.user_json', "'$.\"' || match_keys.native_key || '\"[0]'") }}
-            else {{ json_value('events.user_json', "'$.\"' || match_keys.native_key || '\"'") }}
-        end as key_value
+        match_keys.validation,
+        sent_keys.key_value
     from events
-    inner join match_keys
+    inner join {{ ref('match_keys') }} as match_keys
         on events.platform = match_keys.platform
+    left join sent_keys
+        on events.event_key = sent_keys.event_key
+        and match_keys.native_key = sent_keys.native_key
 
 )
 
@@ -52,5 +61,5 @@ select
     key_value,
     coalesce(trim(key_value), '') <> '' as is_present,
     coalesce({{ regex_full_match('key_value', "'^[0-9a-f]{64}$'") }}, false) as is_hashed,
-    coalesce({{ regex_full_match('key_value', 'valid_pattern') }}, false) as is_valid
-from extracted
+    coalesce({{ match_key_is_valid('key_value', 'validation') }}, false) as is_valid
+from all_keys

@@ -1,0 +1,13 @@
+{#- Whether a match key's value is valid, by the rule the match_keys seed names for the key.
+    The patterns are constants here so the engine compiles each once, not once per row. -#}
+{% macro match_key_is_valid(value_expr, validation_expr) -%}
+    case {{ validation_expr }}
+        when 'sha256' then {{ regex_full_match(value_expr, "'^[0-9a-f]{64}$'") }}
+        when 'ip_address' then {{ regex_full_match(value_expr, "'^([0-9]{1,3}[.]){3}[0-9]{1,3}$|^[0-9A-Fa-f]*:[0-9A-Fa-f:]*$'") }}
+        when 'user_agent' then length(trim({{ value_expr }})) >= 8
+        when 'meta_fbc' then {{ regex_full_match(value_expr, "'^fb[.][0-2][.][0-9]+[.].+$'") }}
+        when 'meta_fbp' then {{ regex_full_match(value_expr, "'^fb[.][0-2][.][0-9]+[.][0-9]+$'") }}
+        when 'mobile_ad_id' then {{ regex_full_match(value_expr, "'^[0-9A-Fa-f-]{16,}$'") }}
+        else trim({{ value_expr }}) <> ''
+    end
+{%- endmacro %}
