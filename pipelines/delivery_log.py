@@ -8,6 +8,7 @@ finding, which staging still sees as a present but unhashed value; the plaintext
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,13 @@ def delivery_log(
 def read_delivery_log(
     files: Sequence[Path], platforms: Mapping[str, Platform]
 ) -> Iterator[tuple[Any, ...] | Rejected]:
-    """raw.delivery_log rows in file order; the first copy of a repeated line wins."""
-    first_seen: dict[str, Position] = {}
+    """raw.delivery_log rows in file order; the first copy of a repeated line wins.
+
+    A year of logs is millions of lines, so only a 16-byte digest of each line is kept to
+    spot repeats (about 80 bytes a line); where the first copy was is looked up again only
+    when a repeat turns up, which is rare.
+    """
+    seen: set[bytes] = set()
     for path in files:
         for line, text in numbered_lines(path):
             if not text.strip():
@@ -64,12 +70,23 @@ def read_delivery_log(
             if isinstance(parsed, str):
                 yield Rejected(position, parsed)
                 continue
-            record_id = pii.sha256(text)
-            first = first_seen.setdefault(record_id, position)
-            if first is not position:
-                yield Rejected(position, f"duplicate of {first}")
+            digest = hashlib.sha256(text.encode()).digest()
+            if digest[:16] in seen:
+                yield Rejected(position, f"duplicate of {_first_copy(files, text, position)}")
                 continue
-            yield (record_id, *parsed, position.file, position.line)
+            seen.add(digest[:16])
+            yield (digest.hex(), *parsed, position.file, position.line)
+
+
+def _first_copy(files: Sequence[Path], text: str, before: Position) -> Position:
+    """Where `text` first appears in `files` (it does, before `before`)."""
+    for path in files:
+        for line, other in numbered_lines(path):
+            if str(path) == before.file and line >= before.line:
+                return before
+            if other == text:
+                return Position(str(path), line)
+    return before
 
 
 def parse_line(text: str, platforms: Mapping[str, Platform]) -> tuple[Any, ...] | str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import manifest
@@ -137,9 +139,16 @@ def run_load(
 
 
 def _pipeline(name: str, warehouse: Path) -> dlt.Pipeline:
+    credentials = DuckDbCredentials(str(warehouse))
+    # DuckDB takes 80% of RAM by default; merging millions of log lines should spill to disk
+    # instead (the same limit dbt uses, profiles.yml).
+    credentials.global_config = {
+        "memory_limit": os.environ.get("SIGNAL_AUDIT_DUCKDB_MEMORY", "1GB"),
+        "preserve_insertion_order": False,
+    }
     return dlt.pipeline(
         pipeline_name=name,
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=dlt.destinations.duckdb(credentials),
         dataset_name=DATASET,
         pipelines_dir=str(state_dir(warehouse)),
     )
