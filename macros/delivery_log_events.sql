@@ -14,13 +14,16 @@
         log.request,
         log.response,
         events.value as event_json
-    from {{ source('raw', 'delivery_log') }} as log
+    from (
+        -- lines are picked before their JSON is touched: the unnest below is the costly part
+        select * from {{ source('raw', 'delivery_log') }} as lines
+        where lines.platform = '{{ platform }}'
+        {%- if is_incremental() %}
+            -- only lines not flattened yet: the raw log is keyed by the content of each line
+            and not exists (select 1 from {{ this }} as done where done.record_id = lines.record_id)
+        {%- endif %}
+    ) as log
     {{ json_array_rows('log.request', "'$.data'", 'events') }}
-    where log.platform = '{{ platform }}'
-    {%- if is_incremental() %}
-        -- only lines not flattened yet: the raw log is keyed by the content of each line
-        and log.record_id not in (select record_id from {{ this }})
-    {%- endif %}
 {%- endmacro %}
 
 {#- A request counts as accepted unless the HTTP status says otherwise or the platform's

@@ -10,10 +10,10 @@ with
 events as (
 
     select event_key, platform, user_json
-    from {{ ref('int_events') }}
+    from {{ ref('int_events') }} as all_events
     where channel = 'server'
     {% if is_incremental() %}
-        and event_key not in (select event_key from {{ this }})
+        and not exists (select 1 from {{ this }} as done where done.event_key = all_events.event_key)
     {% endif %}
 
 ),

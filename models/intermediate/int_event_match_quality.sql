@@ -37,7 +37,8 @@ per_event as (
         max(case when keys.is_plaintext then 1 else 0 end) = 1 as has_plaintext_pii,
         max(case when keys.is_hash_mismatch then 1 else 0 end) = 1 as has_hash_mismatch,
         sum(case when keys.is_valid then 1 else 0 end) as valid_keys,
-        least(10.0, sum(case when keys.is_valid then coalesce(weights.weight, 0) else 0 end))
+        -- rounded: a sum of float weights must not depend on the order rows are added in
+        round(least(10.0, sum(case when keys.is_valid then coalesce(weights.weight, 0) else 0 end)), 4)
             as estimated_match_score
     from keys
     left join weights
