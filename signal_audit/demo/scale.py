@@ -15,6 +15,7 @@ purchases server-side, TikTok's pixel and server ids disagree for 30% of orders,
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,8 @@ def generate_scale_shop(
     started = time.monotonic()
     con = duckdb.connect()
     con.execute("set enable_progress_bar = false")
+    # an in-memory database spills to ./.tmp by default: keep it beside the output instead
+    con.execute(f"set temp_directory = '{out_dir / '.duckdb_spill'}'")
     con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("set TimeZone = 'UTC'")  # strftime and date casts of timestamptz follow it
     con.execute("set preserve_insertion_order = false")
@@ -204,6 +207,7 @@ def generate_scale_shop(
         "seconds": round(time.monotonic() - started, 1),
     }
     con.close()
+    shutil.rmtree(out_dir / ".duckdb_spill", ignore_errors=True)
     return counts
 
 
