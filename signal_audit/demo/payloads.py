@@ -50,6 +50,20 @@ def _value(order: Order, signals: ServerSignals) -> float | str:
     return order.total_value
 
 
+def _identity_lists(order: Order, signals: ServerSignals) -> dict[str, Any]:
+    """em, ph and the hashed name and address keys, each a list, as Meta and Snap take them."""
+    keys = order.keys
+    user: dict[str, Any] = {}
+    if signals.email != "none":
+        user["em"] = [keys.email if signals.email == "hashed" else keys.email_unnormalized]
+    if signals.phone != "none":
+        user["ph"] = [keys.phone if signals.phone == "hashed" else order.phone]
+    for native, value in (("fn", keys.first_name), ("ln", keys.last_name), ("ct", keys.city),
+                          ("st", keys.state), ("zp", keys.zip), ("country", keys.country)):
+        user[native] = [value]
+    return user
+
+
 def _present(**values: str | None) -> dict[str, str]:
     """Only the identifiers the session has: absent cookies are left out, not sent empty."""
     return {key: value for key, value in values.items() if value}
@@ -107,16 +121,9 @@ class MetaPayloads(PlatformPayloads):
         return {"data": events}
 
     def server_event(self, order: Order, signals: ServerSignals) -> Event:
-        keys, session = order.keys, order.session
+        session = order.session
         # Lists, as Meta's Python SDK serializes them; external_id unhashed, as the SDK sends it.
-        user: dict[str, Any] = {}
-        if signals.email != "none":
-            user["em"] = [keys.email if signals.email == "hashed" else keys.email_unnormalized]
-        if signals.phone != "none":
-            user["ph"] = [keys.phone if signals.phone == "hashed" else order.phone]
-        for native, value in (("fn", keys.first_name), ("ln", keys.last_name), ("ct", keys.city),
-                              ("st", keys.state), ("zp", keys.zip), ("country", keys.country)):
-            user[native] = [value]
+        user = _identity_lists(order, signals)
         if order.customer_id:
             user["external_id"] = [order.customer_id]
         user["client_ip_address"] = session.ip
@@ -265,15 +272,8 @@ class SnapPayloads(PlatformPayloads):
         return {"data": events}
 
     def server_event(self, order: Order, signals: ServerSignals) -> Event:
-        keys, session = order.keys, order.session
-        user: dict[str, Any] = {}
-        if signals.email != "none":
-            user["em"] = [keys.email if signals.email == "hashed" else keys.email_unnormalized]
-        if signals.phone != "none":
-            user["ph"] = [keys.phone if signals.phone == "hashed" else order.phone]
-        for native, value in (("fn", keys.first_name), ("ln", keys.last_name), ("ct", keys.city),
-                              ("st", keys.state), ("zp", keys.zip), ("country", keys.country)):
-            user[native] = [value]
+        session = order.session
+        user = _identity_lists(order, signals)
         if order.customer_id:
             user["external_id"] = [pii.sha256(order.customer_id)]
         user.update(client_ip_address=session.ip, client_user_agent=session.user_agent,
