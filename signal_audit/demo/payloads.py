@@ -83,6 +83,7 @@ class PlatformPayloads(ABC):
     platform: str
     pixel_id: str
     event_names: dict[BrowserKind, str]
+    _action_source: dict[str, str]  # purchase path -> action_source, where the event has one
 
     @property
     def purchase_event(self) -> str:
@@ -96,6 +97,18 @@ class PlatformPayloads(ABC):
 
     @abstractmethod
     def browser_event(self, hit: BrowserHit, rng: random.Random) -> Event: ...
+
+    def _purchase(self, order: Order, user: dict[str, Any], custom: dict[str, Any]) -> Event:
+        """The server purchase event of the platforms shaped like Meta's (Meta, Snap)."""
+        return {
+            "event_name": self.purchase_event,
+            "event_time": order.event_time,
+            "event_id": order.order_id,
+            "action_source": self._action_source[order.path],
+            "event_source_url": THANK_YOU_URL,
+            "user_data": user,
+            "custom_data": custom,
+        }
 
     def problems(self, events: list[Event], sent_at: int) -> dict[str, str]:
         """Field path -> message for what the platform documents as rejecting a whole request."""
@@ -136,15 +149,7 @@ class MetaPayloads(PlatformPayloads):
             custom["order_id"] = order.order_id
         custom.update(content_ids=[sku for sku, _ in order.items], content_type="product",
                       num_items=len(order.items))
-        return {
-            "event_name": self.purchase_event,
-            "event_time": order.event_time,
-            "event_id": order.order_id,
-            "action_source": self._action_source[order.path],
-            "event_source_url": THANK_YOU_URL,
-            "user_data": user,
-            "custom_data": custom,
-        }
+        return self._purchase(order, user, custom)
 
     def browser_event(self, hit: BrowserHit, rng: random.Random) -> Event:
         order = hit.order
@@ -283,15 +288,7 @@ class SnapPayloads(PlatformPayloads):
             custom["currency"] = order.currency
         if signals.order_id:
             custom["order_id"] = order.order_id
-        return {
-            "event_name": self.purchase_event,
-            "event_time": order.event_time,
-            "event_id": order.order_id,
-            "action_source": self._action_source[order.path],
-            "event_source_url": THANK_YOU_URL,
-            "user_data": user,
-            "custom_data": custom,
-        }
+        return self._purchase(order, user, custom)
 
     def browser_event(self, hit: BrowserHit, rng: random.Random) -> Event:
         order = hit.order
