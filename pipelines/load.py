@@ -33,6 +33,10 @@ PIPELINE_NAME = "signal_audit"
 # cursor that moved on would skip what a dropped package held).
 SOURCES_PIPELINE_NAME = "signal_audit_sources"
 DATASET = "raw"
+# dlt would otherwise keep a copy of every loaded file in its state folder; and every raw row
+# carries the id of the load that wrote it (`_dlt_load_id`, listed in raw._dlt_loads), which is
+# how dbt's incremental models pick up only what arrived since their last build.
+LOAD_CONFIG = {"load.delete_completed_jobs": True, "normalize.parquet_normalizer.add_dlt_load_id": True}
 
 
 @dataclass(frozen=True)
@@ -104,9 +108,8 @@ def run_load(
         report_exports=exports,
     )
     try:
-        # dlt would otherwise keep a copy of every loaded file in its state folder, a copy of
-        # the whole warehouse per run; the inputs themselves are the record to reload from.
-        with dlt.config.values({"load.delete_completed_jobs": True}):
+        # (the inputs themselves, not dlt's copies, are the record to reload from)
+        with dlt.config.values(LOAD_CONFIG):
             info = pipeline.run(source)
     except PipelineStepFailed as exc:
         cause = _input_error(exc)
@@ -163,7 +166,7 @@ def _finish_pending(pipeline: dlt.Pipeline) -> None:
     """
     if pipeline.has_pending_data:
         log.warning("%s: loading what an interrupted earlier run left pending", pipeline.pipeline_name)
-        with dlt.config.values({"load.delete_completed_jobs": True}):
+        with dlt.config.values(LOAD_CONFIG):
             pipeline.run()
 
 
@@ -175,7 +178,7 @@ def _run_source(pipeline: dlt.Pipeline, run: SourceRun) -> str | None:
     """
     source = dlt.source(name=SOURCES_PIPELINE_NAME, max_table_nesting=0)(lambda: run.resources)()
     try:
-        with dlt.config.values({"load.delete_completed_jobs": True}):
+        with dlt.config.values(LOAD_CONFIG):
             info = pipeline.run(source)
     except PipelineStepFailed as exc:
         error = explain(exc, run.system, run.secrets, run.refusal or (lambda response: None),
