@@ -38,6 +38,7 @@ DELIVERY_LOG = Table(
         Column("redacted_values", INT32, nullable=False),
         *SOURCE_COLUMNS,
     ),
+    unique_keys=True,  # a repeated line is rejected as a duplicate, never yielded twice
 )
 
 REDACTED = "[redacted plaintext]"

@@ -62,11 +62,17 @@ SOURCE_COLUMNS = (Column("_source_file", TEXT, nullable=False),
 
 @dataclass(frozen=True)
 class Table:
-    """A raw table merged on its primary key, so reloading the same files changes no row."""
+    """A raw table merged on its primary key, so reloading the same files changes no row.
+
+    `unique_keys`: the loader never yields a key twice in one load, so dlt's merge can skip
+    ranking the staged rows per key (a window over every row, the costliest part of merging
+    millions of log lines). Any duplicate that slipped through would then land twice.
+    """
 
     name: str
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
+    unique_keys: bool = False
 
     @cached_property
     def arrow_schema(self) -> pa.Schema:
@@ -74,9 +80,12 @@ class Table:
 
     @cached_property
     def hints(self) -> Any:
+        disposition: Any = "merge"
+        if self.unique_keys:
+            disposition = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
         return dlt.mark.make_hints(
             table_name=self.name,
-            write_disposition="merge",
+            write_disposition=disposition,
             primary_key=list(self.primary_key),
             columns=[c.hint for c in self.columns],
         )
