@@ -126,3 +126,108 @@
 {% macro default__json_object_entries(json_expr, alias) -%}
     cross join lateral (select key, cast(value as text) as value from jsonb_each(cast({{ json_expr }} as jsonb))) as {{ alias }}
 {%- endmacro %}
+
+{#- Select-list items: one text column per `name: path` of `fields` (JSON strings unquoted, as
+    json_value). DuckDB reads all the paths in one parse of the document (the repeated
+    path-list call is evaluated once), several times faster than one json_value per field. -#}
+{% macro json_fields(json_expr, fields) -%}
+    {{ return(adapter.dispatch('json_fields', 'signal_audit')(json_expr, fields)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_fields(json_expr, fields) -%}
+    {%- set paths = [] -%}
+    {%- for path in fields.values() %}{% do paths.append("'" ~ path ~ "'") %}{% endfor -%}
+    {%- for name in fields -%}
+        json_extract_string({{ json_expr }}, [{{ paths | join(', ') }}])[{{ loop.index }}] as {{ name }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro default__json_fields(json_expr, fields) -%}
+    {%- for name, path in fields.items() -%}
+        {{ json_value(json_expr, "'" ~ path ~ "'") }} as {{ name }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- Select-list items: one JSON-text column per `name: path` of `fields` (strings keep their
+    quotes, as json_fragment), from one parse of the document. -#}
+{% macro json_fragments(json_expr, fields) -%}
+    {{ return(adapter.dispatch('json_fragments', 'signal_audit')(json_expr, fields)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_fragments(json_expr, fields) -%}
+    {%- set paths = [] -%}
+    {%- for path in fields.values() %}{% do paths.append("'" ~ path ~ "'") %}{% endfor -%}
+    {%- for name in fields -%}
+        cast(json_extract({{ json_expr }}, [{{ paths | join(', ') }}])[{{ loop.index }}] as varchar) as {{ name }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro default__json_fragments(json_expr, fields) -%}
+    {%- for name, path in fields.items() -%}
+        {{ json_fragment(json_expr, "'" ~ path ~ "'") }} as {{ name }}
+        {%- if not loop.last %},
+        {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- A query: every row of `relation_sql` once per element of the JSON array at `path` in
+    `json_column`, with `element` (JSON text) and `element_index` (from 0). The array is parsed
+    once per row. -#}
+{% macro explode_json_array(relation_sql, json_column, path) -%}
+    {{ return(adapter.dispatch('explode_json_array', 'signal_audit')(relation_sql, json_column, path)) }}
+{%- endmacro %}
+
+{% macro duckdb__explode_json_array(relation_sql, json_column, path) -%}
+    select
+        *,
+        unnest(elements) as element,
+        generate_subscripts(elements, 1) - 1 as element_index
+    from (
+        select *, json_extract({{ json_column }}, {{ path }} || '[*]') as elements
+        from ({{ relation_sql }}) as source_rows
+    ) as parsed
+{%- endmacro %}
+
+{% macro default__explode_json_array(relation_sql, json_column, path) -%}
+    select source_rows.*, cast(elements.value as text) as element, elements.ordinality - 1 as element_index
+    from ({{ relation_sql }}) as source_rows
+    cross join lateral jsonb_array_elements(
+        jsonb_path_query_first(cast(source_rows.{{ json_column }} as jsonb), cast({{ path }} as jsonpath))
+    ) with ordinality as elements(value, ordinality)
+{%- endmacro %}
+
+{#- A query: every row of `relation_sql` once per key in `keys` (a list of object keys), with
+    `native_key` and `key_json`, the JSON at that top-level key of the object in `json_column`
+    (null when absent). One parse of the object per row, however many keys. -#}
+{% macro explode_json_keys(relation_sql, json_column, keys) -%}
+    {{ return(adapter.dispatch('explode_json_keys', 'signal_audit')(relation_sql, json_column, keys)) }}
+{%- endmacro %}
+
+{% macro duckdb__explode_json_keys(relation_sql, json_column, keys) -%}
+    {%- set names, paths = [], [] -%}
+    {%- for key in keys -%}
+        {%- do names.append("'" ~ key ~ "'") -%}
+        {%- do paths.append("'$.\"" ~ key ~ "\"'") -%}
+    {%- endfor -%}
+    select
+        *,
+        unnest([{{ names | join(', ') }}]) as native_key,
+        unnest(json_extract({{ json_column }}, [{{ paths | join(', ') }}])) as key_json
+    from ({{ relation_sql }}) as source_rows
+{%- endmacro %}
+
+{% macro default__explode_json_keys(relation_sql, json_column, keys) -%}
+    select source_rows.*, keys.native_key, keys.key_json
+    from ({{ relation_sql }}) as source_rows
+    cross join lateral (values
+        {%- for key in keys %}
+        ('{{ key }}', {{ json_fragment('source_rows.' ~ json_column, "'$.\"" ~ key ~ "\"'") }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as keys(native_key, key_json)
+{%- endmacro %}

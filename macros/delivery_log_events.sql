@@ -1,29 +1,31 @@
 {#- The shared first step of every platform's staging model: the platform's lines of the
     delivery log, one row per event of the native request body's `data` array. In an
-    incremental run, only the lines that arrived since the last one.
+    incremental run, only the lines of loads since the last build (a rewritten file reloads
+    lines already flattened: those are skipped by their record_id).
     Columns: record_id, event_index, channel, pixel_id, sent_at, http_status, request,
-    response, event_json. -#}
+    response, event_json, _dlt_load_id, _audited_at. -#}
 {% macro delivery_log_events(platform) -%}
-    select
-        log.record_id,
-        events.ordinality as event_index,
-        log.channel,
-        log.pixel_id,
-        log.sent_at,
-        log.http_status,
-        log.request,
-        log.response,
-        events.value as event_json
-    from (
-        -- lines are picked before their JSON is touched: the unnest below is the costly part
+    {%- set lines -%}
         select * from {{ source('raw', 'delivery_log') }} as lines
         where lines.platform = '{{ platform }}'
         {%- if is_incremental() %}
-            -- only lines not flattened yet: the raw log is keyed by the content of each line
+            and {{ loaded_since_last_build('lines._dlt_load_id') }}
             and not exists (select 1 from {{ this }} as done where done.record_id = lines.record_id)
         {%- endif %}
-    ) as log
-    {{ json_array_rows('log.request', "'$.data'", 'events') }}
+    {%- endset -%}
+    select
+        record_id,
+        element_index as event_index,
+        channel,
+        pixel_id,
+        sent_at,
+        http_status,
+        request,
+        response,
+        element as event_json,
+        _dlt_load_id,
+        {{ audit_run_at() }} as _audited_at
+    from ({{ explode_json_array(lines, 'request', "'$.data'") }}) as exploded
 {%- endmacro %}
 
 {#- A request counts as accepted unless the HTTP status says otherwise or the platform's

@@ -11,3 +11,22 @@
         else trim({{ value_expr }}) <> ''
     end
 {%- endmacro %}
+
+{#- The native keys of `platform` in the match_keys seed, read from the built seed table when
+    the model compiles (seeds build first): reading every key of a customer object in one
+    parse needs the keys as constants. The seed's table, not ref(), so that a unit test's
+    fixture (which replaces ref) only narrows the keys through the model's own join. -#}
+{% macro platform_native_keys(platform) -%}
+    {%- set keys = [] -%}
+    {%- if execute -%}
+        {#- seeds live in the `reference` schema (dbt_project.yml) -#}
+        {%- set relation = api.Relation.create(
+            database=target.database, schema=generate_schema_name('reference', none) | trim, identifier='match_keys'
+        ) -%}
+        {%- set rows = run_query(
+            "select native_key from " ~ relation ~ " where platform = '" ~ platform ~ "' order by native_key"
+        ) -%}
+        {%- set keys = rows.columns[0].values() | list -%}
+    {%- endif -%}
+    {{ return(keys) }}
+{%- endmacro %}

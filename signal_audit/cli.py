@@ -112,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not _has_inputs(config):
         config = _with_demo_inputs(config, args)
     _load(config, reload_all=args.reload_all)
-    _build(config)
+    _build(config, full_refresh=args.full_refresh)
     checks = _check(config) if not args.skip_checks else None
     changes = _record_and_alert(config)
     report = _write_report(config, args.report, changes)
@@ -179,7 +179,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     config = _config(args)
-    _build(config)
+    _build(config, full_refresh=args.full_refresh)
     _warn_no_data(config)
     return EXIT_OK
 
@@ -232,13 +232,13 @@ def _load(config: Config, reload_all: bool = False) -> None:
         print(f"    {source}: {counts.read:,} rows read, {counts.loaded:,} loaded{note}{unchanged}")
 
 
-def _build(config: Config) -> None:
+def _build(config: Config, full_refresh: bool = False) -> None:
     from signal_audit.transform import dbt_build
 
     ensure_writable(config.warehouse)
     with Stage("build models and tests (dbt build)") as stage:
         stage.note("reading the project")
-        outcome = dbt_build(config.warehouse, config.audit, progress=stage.progress)
+        outcome = dbt_build(config.warehouse, config.audit, progress=stage.progress, full_refresh=full_refresh)
     if not outcome.success:
         details = "\n  ".join(outcome.failures) or "see logs/dbt.log"
         raise StageFailed(f"dbt build failed:\n  {details}")
@@ -473,6 +473,11 @@ def _parser() -> argparse.ArgumentParser:
             )
         return p
 
+    def full_refresh_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--full-refresh", action="store_true",
+                       help="rebuild every model from all the data, not only what arrived since the "
+                            "last build (done by itself when settings, seeds or models changed)")
+
     def reload_flag(p: argparse.ArgumentParser) -> None:
         p.add_argument("--reload-all", action="store_true",
                        help="read every input file again, even those loaded before unchanged")
@@ -495,6 +500,7 @@ def _parser() -> argparse.ArgumentParser:
                           "without it a run that found failures exits 0")
     run.add_argument("--skip-checks", action="store_true", help="skip the Great Expectations run")
     reload_flag(run)
+    full_refresh_flag(run)
     run.add_argument("--report", metavar="FILE",
                      help="where to write the HTML report "
                           "(default: <warehouse folder>/report/signal_audit_report.html)")
@@ -525,7 +531,7 @@ def _parser() -> argparse.ArgumentParser:
                    "in the warehouse's raw schema (dlt).")
     inputs(load)
     reload_flag(load)
-    command("build", cmd_build, "Build the models and run dbt's tests (dbt build).")
+    full_refresh_flag(command("build", cmd_build, "Build the models and run dbt's tests (dbt build)."))
     command("check", cmd_check, "Run the Great Expectations suites; exit 1 when a check fails.")
     command("scorecard", cmd_scorecard, "Print the scorecard from the warehouse.")
     report = command("report", cmd_report, "Write the HTML report from the warehouse (read-only).")

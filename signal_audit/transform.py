@@ -3,10 +3,16 @@
 dbt runs in its own process: dbt-duckdb keeps its DuckDB handle open for the life of the
 process, and DuckDB refuses a second handle with another configuration (the read-only one
 the checks use), so sharing a process would lock the checks out.
+
+The event-level models and the daily marts are incremental (macros/incremental.sql): a daily
+run reads only what arrived. What they hold was computed with the settings, seeds and SQL of
+the builds that wrote it, so when any of those changed, the build is a full refresh. The
+fingerprint of what the last successful build used is kept in the warehouse.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -16,7 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
+
+FINGERPRINT_TABLE = "intermediate.audit_build"
+# what a build's results depend on besides the data
+_PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds")
 
 
 @dataclass(frozen=True)
@@ -37,16 +49,75 @@ _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapsh
 Progress = Callable[[int, int, str], None]  # (nodes done, nodes in total, name of the last node)
 
 
+def build_fingerprint(audit_vars: dict[str, Any]) -> str:
+    """SHA-256 of the settings and of every file of the dbt project that shapes the results."""
+    digest = hashlib.sha256(json.dumps(audit_vars, sort_keys=True, default=str).encode())
+    for name in _PROJECT_INPUTS:
+        root = PROJECT_DIR / name
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def last_fingerprint(warehouse: Path) -> str | None:
+    """The fingerprint of the last successful build of `warehouse`; None when there is none."""
+    if not warehouse.exists():
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'intermediate' and table_name = 'audit_build'"
+        ).fetchone()
+        if not row or not row[0]:
+            return None
+        found = con.execute(f"select fingerprint from {FINGERPRINT_TABLE}").fetchone()
+        return found[0] if found else None
+    finally:
+        con.close()
+
+
+def record_fingerprint(warehouse: Path, fingerprint: str) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("create schema if not exists intermediate")
+        con.execute(f"create or replace table {FINGERPRINT_TABLE} (fingerprint varchar not null)")
+        con.execute(f"insert into {FINGERPRINT_TABLE} values (?)", [fingerprint])
+    finally:
+        con.close()
+
+
 def dbt_build(
     warehouse: Path,
     audit_vars: dict[str, Any],
     target_path: Path | None = None,
     progress: Progress | None = None,
+    full_refresh: bool = False,
 ) -> DbtOutcome:
-    """`dbt build` in its own process; `progress` is called as each node finishes."""
+    """`dbt build` in its own process; `progress` is called as each node finishes.
+
+    A full refresh when asked, or when the settings, seeds or SQL differ from those of the
+    warehouse's last successful build (or there was none)."""
+    fingerprint = build_fingerprint(audit_vars)
+    full_refresh = full_refresh or last_fingerprint(warehouse) != fingerprint
+    outcome = _run_dbt_build(warehouse, audit_vars, target_path, progress, full_refresh)
+    if outcome.success:
+        record_fingerprint(warehouse, fingerprint)
+    return outcome
+
+
+def _run_dbt_build(
+    warehouse: Path,
+    audit_vars: dict[str, Any],
+    target_path: Path | None,
+    progress: Progress | None,
+    full_refresh: bool,
+) -> DbtOutcome:
     target = target_path or PROJECT_DIR / "target"
     command = [
         dbt_executable(), "build",
+        *(["--full-refresh"] if full_refresh else []),
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(target),

@@ -44,7 +44,7 @@ never_sent_by_path as (
         ) as path_rank
     from {{ ref('int_order_deliveries') }} as deliveries
     cross join window_bounds
-    where not deliveries.is_sent_by_server
+    where deliveries.is_counted_purchase and not deliveries.is_sent_by_server
         and deliveries.created_date between window_bounds.window_start and window_bounds.window_end
     group by deliveries.platform, deliveries.purchase_path
 

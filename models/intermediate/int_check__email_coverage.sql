@@ -8,10 +8,12 @@ platforms as ({{ audited_platforms() }}),
 
 events as (
 
-    select quality.*, orders.purchase_path
+    select quality.*, coalesce(checks.has_hash_mismatch, false) as has_hash_mismatch, orders.purchase_path
     from {{ ref('int_event_match_quality') }} as quality
-    left join {{ ref('stg_backend__orders') }} as orders
-        on quality.order_id = orders.order_id
+    left join {{ ref('int_event_hash_checks') }} as checks
+        on quality.event_key = checks.event_key
+    left join {{ ref('int_orders') }} as orders
+        on checks.order_id = orders.order_id
     where quality.is_purchase and {{ in_audit_window('quality.event_date') }}
 
 ),

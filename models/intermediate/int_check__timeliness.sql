@@ -13,7 +13,7 @@ events as (
         {{ dbt.datediff('events.order_created_at', 'events.sent_at', 'second') }} as latency_seconds,
         case when events.event_at < {{ dbt.dateadd('day', '-platforms.max_event_age_days', 'events.sent_at') }}
             then 1 else 0 end as is_too_old
-    from {{ ref('int_events') }} as events
+    from {{ ref('int_event_orders') }} as events
     inner join {{ ref('platforms') }} as platforms
         on events.platform = platforms.platform
     where events.channel = 'server' and events.is_purchase and {{ in_audit_window('events.event_date') }}

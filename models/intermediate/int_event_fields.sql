@@ -3,13 +3,37 @@
     to web apply to events whose action source is a website (or missing). Valid means: a
     value is a number above 0 (a JSON number, or a string
     that reads as one like "12.99"; "12,99" does not); a currency is a real ISO 4217
-    code in any case; event_time is Unix seconds, not milliseconds, and not after sending. -#}
+    code in any case; event_time is Unix seconds, not milliseconds, and not after sending.
+    An order id is valid when it is a backend order's, so the event's tie to its order
+    (int_event_orders) decides: incremental, the batch is the events whose tie changed since
+    the last build (new events, late orders), read from their days only. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_key',
+    on_schema_change='sync_all_columns',
+) }}
+
 with
+
+batch as (
+
+    select event_key, event_date, order_id
+    from {{ ref('int_event_orders') }}
+    where channel = 'server' and is_purchase
+    {%- if is_incremental() %}
+        and {{ changed_since_last_build() }}
+    {%- endif %}
+
+),
 
 events as (
 
-    select * from {{ ref('int_events') }}
-    where channel = 'server' and is_purchase
+    select events.*, batch.order_id
+    from {{ ref('int_events') }} as events
+    inner join batch
+        on events.event_key = batch.event_key
+        and events.event_date = batch.event_date
 
 ),
 
@@ -23,8 +47,13 @@ key_flags as (
         max(case when match_key = 'user_agent' and is_valid then 1 else 0 end) = 1 as has_user_agent,
         max(case when match_key = 'external_id' and is_present then 1 else 0 end) = 1 as has_external_id_present,
         max(case when match_key = 'external_id' and is_valid then 1 else 0 end) = 1 as has_external_id
-    from {{ ref('int_event_match_keys') }}
+    from {{ ref('int_event_match_keys') }} as keys
     where is_purchase
+    {%- if is_incremental() %}
+        and exists (
+            select 1 from batch where batch.event_key = keys.event_key and batch.event_date = keys.event_date
+        )
+    {%- endif %}
     group by event_key
 
 ),
@@ -75,5 +104,6 @@ select
     field_name,
     requirement,
     {{ event_field_case('present') }} as is_present,
-    {{ event_field_case('valid') }} as is_valid
+    {{ event_field_case('valid') }} as is_valid,
+    {{ audit_run_at() }} as _audited_at
 from applicable

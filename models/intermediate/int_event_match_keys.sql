@@ -1,59 +1,91 @@
-{#- One row per server event and match key of its platform, judged: present, valid, plaintext
-    in a must-hash key, and whether a hashed email or phone differs from the hash of the same
-    order's normalized backend value (the platform's phone format: seeds/platforms.csv).
-    Rebuilt in full each run: orders can arrive after their events. -#}
+{#- The match keys each server event carried, one row per event and key of its platform
+    (seeds/match_keys.csv): the value (the first one when the key holds a list, as Meta's SDK
+    sends), and whether it is present, hashed and valid, and plaintext in a must-hash key.
+    Nothing here depends on orders, so each event is read once: incremental, the batch is the
+    events typed since the last build, and each customer object is parsed once for all keys. -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
+
 with
-
-key_values as (
-
-    select * from {{ ref('int_event_match_key_values') }}
-
-),
 
 events as (
 
-    select event_key, event_name, event_date, is_purchase, order_id
+    select event_key, platform, event_name, event_date, is_purchase, user_json
     from {{ ref('int_events') }}
     where channel = 'server'
+    {%- if is_incremental() %}
+        and {{ changed_since_last_build() }}
+    {%- endif %}
 
 ),
 
-platforms as (
+sent as (
 
-    select platform, phone_hash_format from {{ ref('platforms') }}
+    {% for platform in var('platforms') -%}
+    {%- set keys = platform_native_keys(platform) -%}
+    {%- set platform_events -%}
+        select * from events where platform = '{{ platform }}'
+    {%- endset -%}
+    {%- if keys %}
+    {{ explode_json_keys(platform_events, 'user_json', keys) }}
+    {%- else %}
+    -- the seed has no match keys for {{ platform }}
+    select *, cast(null as {{ dbt.type_string() }}) as native_key, cast(null as {{ dbt.type_string() }}) as key_json
+    from events where false
+    {%- endif %}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
-orders as (
+valued as (
 
-    select order_id, email_sha256, phone_sha256, phone_e164_sha256
-    from {{ ref('stg_backend__orders') }}
+    select
+        sent.event_key,
+        sent.platform,
+        sent.event_name,
+        sent.event_date,
+        sent.is_purchase,
+        match_keys.match_key,
+        match_keys.native_key,
+        match_keys.must_hash,
+        match_keys.validation,
+        case
+            when {{ json_kind('sent.key_json', "'$'") }} = 'ARRAY' then {{ json_value('sent.key_json', "'$[0]'") }}
+            else {{ json_value('sent.key_json', "'$'") }}
+        end as key_value
+    from sent
+    inner join {{ ref('match_keys') }} as match_keys
+        on sent.platform = match_keys.platform
+        and sent.native_key = match_keys.native_key
+
+),
+
+judged as (
+
+    select
+        *,
+        coalesce(trim(key_value), '') <> '' as is_present,
+        coalesce({{ regex_full_match('key_value', "'^[0-9a-f]{64}$'") }}, false) as is_hashed,
+        coalesce({{ match_key_is_valid('key_value', 'validation') }}, false) as is_valid
+    from valued
 
 )
 
 select
-    key_values.event_key,
-    key_values.platform,
-    events.event_name,
-    events.event_date,
-    events.is_purchase,
-    events.order_id,
-    key_values.match_key,
-    key_values.native_key,
-    key_values.must_hash,
-    key_values.is_present,
-    key_values.is_valid,
-    key_values.is_present and not key_values.is_valid as is_invalid,
+    event_key,
+    platform,
+    event_name,
+    event_date,
+    is_purchase,
+    match_key,
+    native_key,
+    must_hash,
+    key_value,
+    is_present,
+    is_hashed,
+    is_valid,
+    is_present and not is_valid as is_invalid,
     -- anything but 64 lowercase hex characters in a must-hash key is plaintext PII
-    key_values.must_hash and key_values.is_present and not key_values.is_hashed as is_plaintext,
-    key_values.is_hashed and key_values.match_key in ('email', 'phone') and case key_values.match_key
-        when 'email' then orders.email_sha256
-        else case platforms.phone_hash_format when 'e164' then orders.phone_e164_sha256 else orders.phone_sha256 end
-    end <> key_values.key_value as is_hash_mismatch
-from key_values
-inner join events
-    on key_values.event_key = events.event_key
-inner join platforms
-    on key_values.platform = platforms.platform
-left join orders
-    on events.order_id = orders.order_id
+    must_hash and is_present and not is_hashed as is_plaintext,
+    {{ audit_run_at() }} as _audited_at
+from judged

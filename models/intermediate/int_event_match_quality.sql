@@ -2,12 +2,19 @@
     of the weights (seeds/match_score_weights.csv) of the valid keys the event carries,
     capped at 10. Platforms publish no weights; these are ours, documented in DECISIONLOG.md.
     An event is "too broad" when its valid keys are a subset of one of the combinations
-    Meta rejects under its baseline matching rule (seeds/broad_key_sets.csv). -#}
+    Meta rejects under its baseline matching rule (seeds/broad_key_sets.csv). The hashed email
+    and phone are kept for the comparison with the order's (int_event_hash_checks).
+    Incremental like its keys: the batch is the events whose keys were judged since. -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
+
 with
 
 keys as (
 
     select * from {{ ref('int_event_match_keys') }}
+    {%- if is_incremental() %}
+    where {{ changed_since_last_build() }}
+    {%- endif %}
 
 ),
 
@@ -31,11 +38,11 @@ per_event as (
         keys.event_name,
         keys.event_date,
         keys.is_purchase,
-        keys.order_id,
         max(case when keys.match_key = 'email' and keys.is_valid then 1 else 0 end) = 1 as has_email,
         max(case when keys.match_key = 'phone' and keys.is_valid then 1 else 0 end) = 1 as has_phone,
         max(case when keys.is_plaintext then 1 else 0 end) = 1 as has_plaintext_pii,
-        max(case when keys.is_hash_mismatch then 1 else 0 end) = 1 as has_hash_mismatch,
+        max(case when keys.match_key = 'email' and keys.is_hashed then keys.key_value end) as hashed_email,
+        max(case when keys.match_key = 'phone' and keys.is_hashed then keys.key_value end) as hashed_phone,
         sum(case when keys.is_valid then 1 else 0 end) as valid_keys,
         -- rounded: a sum of float weights must not depend on the order rows are added in
         round(least(10.0, sum(case when keys.is_valid then coalesce(weights.weight, 0) else 0 end)), 4)
@@ -43,7 +50,7 @@ per_event as (
     from keys
     left join weights
         on keys.match_key = weights.match_key
-    group by keys.event_key, keys.platform, keys.event_name, keys.event_date, keys.is_purchase, keys.order_id
+    group by keys.event_key, keys.platform, keys.event_name, keys.event_date, keys.is_purchase
 
 ),
 
@@ -73,7 +80,8 @@ too_broad as (
 
 select
     per_event.*,
-    too_broad.event_key is not null and per_event.valid_keys > 0 as is_too_broad
+    too_broad.event_key is not null and per_event.valid_keys > 0 as is_too_broad,
+    {{ audit_run_at() }} as _audited_at
 from per_event
 left join too_broad
     on per_event.event_key = too_broad.event_key

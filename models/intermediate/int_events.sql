@@ -1,12 +1,18 @@
-{#- Every event of every platform in one canonical shape, typed and tied to its order.
-    Platforms come from var('platforms'): a new platform is one more stg_<platform>__events
-    model and seed rows, not an edit here. -#}
+{#- Every event of every platform in one canonical shape, typed. Platforms come from
+    var('platforms'): a new platform is one more stg_<platform>__events model and seed rows,
+    not an edit here. Nothing here depends on orders (int_event_orders ties events to them),
+    so an event is typed once: incremental, the batch is what staging flattened since. -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
+
 with
 
 events as (
 
     {% for platform in var('platforms') %}
     select * from {{ ref('stg_' ~ platform ~ '__events') }}
+    {%- if is_incremental() %}
+    where {{ changed_since_last_build() }}
+    {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
@@ -16,12 +22,6 @@ purchase_event_names as (
 
     select distinct platform, lower(event_name) as event_name_lower
     from {{ ref('purchase_event_names') }}
-
-),
-
-orders as (
-
-    select order_id, created_at from {{ ref('stg_backend__orders') }}
 
 ),
 
@@ -36,14 +36,10 @@ typed as (
 
 ),
 
-linked as (
+classified as (
 
     select
         typed.*,
-        -- an event belongs to an order through its order id, else through an event_id
-        -- equal to an order id (the dedup key the platforms suggest for purchases)
-        coalesce(by_ref.order_id, by_event_id.order_id) as order_id,
-        coalesce(by_ref.created_at, by_event_id.created_at) as order_created_at,
         purchase_event_names.event_name_lower is not null as is_purchase,
         -- Unix seconds are the documented unit; a value this large is milliseconds
         case
@@ -52,30 +48,53 @@ linked as (
             else 'seconds'
         end as event_time_unit
     from typed
-    left join orders as by_ref
-        on typed.order_ref = by_ref.order_id
-    left join orders as by_event_id
-        on typed.event_id = by_event_id.order_id
     left join purchase_event_names
         on typed.platform = purchase_event_names.platform
         and lower(typed.event_name) = purchase_event_names.event_name_lower
 
 ),
 
-final as (
+timed as (
 
     select
-        linked.*,
+        classified.*,
         {{ epoch_to_timestamp(
             "case when event_time_unit = 'milliseconds' then event_time_number / 1000 else event_time_number end"
         ) }} as event_at
-    from linked
+    from classified
 
 )
 
 select
-    *,
+    event_key,
+    record_id,
+    event_index,
+    platform,
+    channel,
+    pixel_id,
+    event_id,
+    order_ref,
+    event_name,
+    event_time_raw,
+    action_source,
+    event_source_url,
+    value_raw,
+    value_json_type,
+    currency_raw,
+    user_json,
+    properties_json,
+    sent_at,
+    http_status,
+    platform_error,
+    is_request_accepted,
+    event_time_number,
+    value_number,
+    currency,
+    is_purchase,
+    event_time_unit,
+    event_at,
     -- event-level metrics count on the event's day; an event without a usable event_time
     -- counts on the day it was sent, so it still shows up (as invalid) in the marts
-    {{ local_date('coalesce(event_at, sent_at)') }} as event_date
-from final
+    {{ local_date('coalesce(event_at, sent_at)') }} as event_date,
+    {{ audit_run_at() }} as _audited_at
+from timed

@@ -1,11 +1,40 @@
-{#- One row per counted backend order and platform: what the tracking setup did with that
-    order on that platform. The grain of every order-level metric (gap, capture, dedup). -#}
+{#- One row per backend order and platform: what the tracking setup did with that order on
+    that platform. The grain of every order-level metric (gap, capture, dedup); the marts
+    count the orders with is_counted_purchase. An order with both a browser and a server
+    purchase event is deduplicated when both sides share one event_id and event name, sent
+    within var('dedup_window_hours') of each other (the platforms' 48-hour window).
+    Incremental: the batch is the orders loaded since the last build and the orders whose
+    events changed (new events, or an event now tied to another order); previous_created_date
+    is the day the order counted on before, so a re-dated order is taken off its old day. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='sync_all_columns',
+) }}
+
 with
 
+{% if is_incremental() -%}
+changed_orders as (
+
+    select order_id from {{ ref('int_orders') }} where {{ changed_since_last_build() }}
+    union
+    select order_id from {{ ref('int_event_orders') }}
+    where {{ changed_since_last_build() }} and order_id is not null
+    union
+    select previous_order_id from {{ ref('int_event_orders') }}
+    where {{ changed_since_last_build() }} and previous_order_id is not null
+
+),
+
+{% endif -%}
 orders as (
 
-    select * from {{ ref('stg_backend__orders') }}
-    where is_counted_purchase
+    select * from {{ ref('int_orders') }}
+    {%- if is_incremental() %}
+    where order_id in (select order_id from changed_orders)
+    {%- endif %}
 
 ),
 
@@ -18,6 +47,17 @@ platforms as (
 
 purchase_events as (
 
+    select order_id, platform, channel, is_request_accepted, sent_at, event_id, lower(event_name) as event_name_lower
+    from {{ ref('int_event_orders') }}
+    where is_purchase and order_id is not null
+    {%- if is_incremental() %}
+        and order_id in (select order_id from changed_orders)
+    {%- endif %}
+
+),
+
+per_order as (
+
     select
         order_id,
         platform,
@@ -26,9 +66,24 @@ purchase_events as (
             as accepted_server_purchase_events,
         sum(case when channel = 'browser' then 1 else 0 end) as browser_purchase_events,
         min(case when channel = 'server' then sent_at end) as first_server_sent_at
-    from {{ ref('int_events') }}
-    where is_purchase and order_id is not null
+    from purchase_events
     group by order_id, platform
+
+),
+
+matching_orders as (
+
+    select distinct browser.order_id, browser.platform
+    from purchase_events as browser
+    inner join purchase_events as server
+        on browser.order_id = server.order_id
+        and browser.platform = server.platform
+        and browser.event_id = server.event_id
+        and browser.event_name_lower = server.event_name_lower
+    where browser.channel = 'browser'
+        and server.channel = 'server'
+        and server.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'browser.sent_at') }}
+        and browser.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'server.sent_at') }}
 
 )
 
@@ -38,14 +93,29 @@ select
     orders.created_date,
     orders.created_at,
     orders.purchase_path,
-    coalesce(purchase_events.server_purchase_events, 0) as server_purchase_events,
-    coalesce(purchase_events.accepted_server_purchase_events, 0) as accepted_server_purchase_events,
-    coalesce(purchase_events.browser_purchase_events, 0) as browser_purchase_events,
-    coalesce(purchase_events.server_purchase_events, 0) > 0 as is_sent_by_server,
-    coalesce(purchase_events.accepted_server_purchase_events, 0) > 0 as is_accepted,
-    purchase_events.first_server_sent_at
+    orders.is_counted_purchase,
+    coalesce(per_order.server_purchase_events, 0) as server_purchase_events,
+    coalesce(per_order.accepted_server_purchase_events, 0) as accepted_server_purchase_events,
+    coalesce(per_order.browser_purchase_events, 0) as browser_purchase_events,
+    coalesce(per_order.server_purchase_events, 0) > 0 as is_sent_by_server,
+    coalesce(per_order.accepted_server_purchase_events, 0) > 0 as is_accepted,
+    per_order.first_server_sent_at,
+    matching_orders.order_id is not null as has_matching_event_id,
+    {% if is_incremental() -%}
+    before.created_date
+    {%- else -%}
+    cast(null as date)
+    {%- endif %} as previous_created_date,
+    {{ audit_run_at() }} as _audited_at
 from orders
 cross join platforms
-left join purchase_events
-    on orders.order_id = purchase_events.order_id
-    and platforms.platform = purchase_events.platform
+left join per_order
+    on orders.order_id = per_order.order_id
+    and platforms.platform = per_order.platform
+left join matching_orders
+    on orders.order_id = matching_orders.order_id
+    and platforms.platform = matching_orders.platform
+{%- if is_incremental() %}
+left join (select distinct order_id, created_date from {{ this }}) as before
+    on orders.order_id = before.order_id
+{%- endif %}

@@ -1,6 +1,14 @@
 {#- The conversion gap's first step by purchase path: which kinds of orders the server
     sends and the platform accepts (web account, web guest, app, POS, ...). Platforms report
     no path, so there is no platform count here. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_days('order') }}",
+) }}
+-- depends_on: {{ ref('int_changed_days') }}
+
 select
     created_date as report_date,
     platform,
@@ -11,4 +19,5 @@ select
     1.0 * sum(case when is_sent_by_server then 1 else 0 end) / count(*) as capture_rate,
     1.0 * sum(case when is_accepted then 1 else 0 end) / count(*) as acceptance_rate
 from {{ ref('int_order_deliveries') }}
+where is_counted_purchase and {{ on_changed_days('created_date', 'order') }}
 group by created_date, platform, purchase_path

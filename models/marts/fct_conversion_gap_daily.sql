@@ -1,10 +1,19 @@
 {#- Backend purchases against what the server sent, what the platform accepted and what the
     platform reported, per reporting day and platform. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_days('order') }}",
+) }}
+-- depends_on: {{ ref('int_changed_days') }}
+
 with
 
 deliveries as (
 
     select * from {{ ref('int_order_deliveries') }}
+    where is_counted_purchase and {{ on_changed_days('created_date', 'order') }}
 
 ),
 
@@ -24,7 +33,7 @@ backend as (
 reported as (
 
     select * from {{ ref('int_platform_reported_purchases') }}
-    where platform in {{ sql_string_list(var('platforms')) }}
+    where platform in {{ sql_string_list(var('platforms')) }} and {{ on_changed_days('report_date', 'order') }}
 
 ),
 

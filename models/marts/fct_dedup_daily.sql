@@ -1,36 +1,22 @@
 {#- Deduplication of pixel and server purchase events, per order day and platform. A counted
     order with both a browser and a server purchase event is deduplicated when both sides share
     one event_id and event name, sent within var('dedup_window_hours') of each other (the
-    platforms' 48-hour window). Otherwise the platform counts it twice. -#}
+    platforms' 48-hour window; judged per order in int_order_deliveries). Otherwise the
+    platform counts it twice. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_days('order') }}",
+) }}
+-- depends_on: {{ ref('int_changed_days') }}
+
 with
 
 deliveries as (
 
     select * from {{ ref('int_order_deliveries') }}
-
-),
-
-purchase_events as (
-
-    select order_id, platform, channel, event_id, lower(event_name) as event_name_lower, sent_at
-    from {{ ref('int_events') }}
-    where is_purchase and order_id is not null and event_id is not null
-
-),
-
-matching_orders as (
-
-    select distinct browser.order_id, browser.platform
-    from purchase_events as browser
-    inner join purchase_events as server
-        on browser.order_id = server.order_id
-        and browser.platform = server.platform
-        and browser.event_id = server.event_id
-        and browser.event_name_lower = server.event_name_lower
-    where browser.channel = 'browser'
-        and server.channel = 'server'
-        and server.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'browser.sent_at') }}
-        and browser.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'server.sent_at') }}
+    where is_counted_purchase and {{ on_changed_days('created_date', 'order') }}
 
 ),
 
@@ -44,22 +30,18 @@ reported as (
 daily as (
 
     select
-        deliveries.created_date as report_date,
-        deliveries.platform,
-        cast(sum(case when deliveries.browser_purchase_events > 0 then 1 else 0 end) as {{ dbt.type_bigint() }})
+        created_date as report_date,
+        platform,
+        cast(sum(case when browser_purchase_events > 0 then 1 else 0 end) as {{ dbt.type_bigint() }})
             as orders_with_browser_event,
-        cast(sum(case when deliveries.is_sent_by_server then 1 else 0 end) as {{ dbt.type_bigint() }})
+        cast(sum(case when is_sent_by_server then 1 else 0 end) as {{ dbt.type_bigint() }})
             as orders_with_server_event,
-        cast(sum(case when deliveries.browser_purchase_events > 0 and deliveries.is_sent_by_server then 1 else 0 end)
+        cast(sum(case when browser_purchase_events > 0 and is_sent_by_server then 1 else 0 end)
             as {{ dbt.type_bigint() }}) as orders_with_both,
-        cast(sum(case when deliveries.browser_purchase_events > 0 and deliveries.is_sent_by_server
-            and matching_orders.order_id is not null then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as matching_event_id_orders
+        cast(sum(case when browser_purchase_events > 0 and is_sent_by_server and has_matching_event_id
+            then 1 else 0 end) as {{ dbt.type_bigint() }}) as matching_event_id_orders
     from deliveries
-    left join matching_orders
-        on deliveries.order_id = matching_orders.order_id
-        and deliveries.platform = matching_orders.platform
-    group by deliveries.created_date, deliveries.platform
+    group by created_date, platform
 
 )
 

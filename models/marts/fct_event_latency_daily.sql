@@ -2,6 +2,13 @@
     being placed to the request being sent (events tied to a backend order), the share sent
     within var('latency_threshold_seconds'), and events older than the platform accepts when
     sent (seeds/platforms.csv max_event_age_days: Meta 7, Snap 37). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_days('event') }}",
+) }}
+-- depends_on: {{ ref('int_changed_days') }}
 with
 
 events as (
@@ -14,10 +21,11 @@ events as (
         events.event_at,
         platforms.max_event_age_days,
         {{ dbt.datediff('events.order_created_at', 'events.sent_at', 'second') }} as latency_seconds
-    from {{ ref('int_events') }} as events
+    from {{ ref('int_event_orders') }} as events
     inner join {{ ref('platforms') }} as platforms
         on events.platform = platforms.platform
     where events.channel = 'server' and events.is_purchase
+        and {{ on_changed_days('events.event_date', 'event') }}
 
 )
 

@@ -2,12 +2,24 @@
     estimated score, the platform's own score where it reported one (Meta's Dataset Quality API
     snapshot first, else the report's score column, from fct_platform_match_quality_daily), and
     the privacy and correctness findings (plaintext PII, hashes that don't match the backend). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_days('event') }}",
+) }}
+-- depends_on: {{ ref('int_changed_days') }}
+
 with
 
 events as (
 
-    select * from {{ ref('int_event_match_quality') }}
-    
+    select quality.*, coalesce(checks.has_hash_mismatch, false) as has_hash_mismatch
+    from {{ ref('int_event_match_quality') }} as quality
+    left join {{ ref('int_event_hash_checks') }} as checks
+        on quality.event_key = checks.event_key
+    where {{ on_changed_days('quality.event_date', 'event') }}
+
 ),
 
 reported as (

@@ -106,7 +106,7 @@ def _load(con: duckdb.DuckDBPyConnection) -> ReportData:
                 sum(case when is_accepted then 1 else 0 end) as orders_accepted,
                 sum(case when not is_accepted and browser_purchase_events > 0 then 1 else 0 end) as pixel_only_orders
             from intermediate.int_order_deliveries
-            where created_date between ? and ?
+            where is_counted_purchase and created_date between ? and ?
             group by platform
         ),
         dedup as (

@@ -160,11 +160,20 @@ def events(warehouse: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        cur = con.execute("select * from intermediate.int_events")
+        cur = con.execute(
+            "select events.*, orders.order_id from intermediate.int_events as events "
+            "left join intermediate.int_event_orders as orders using (event_key)"
+        )
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         keys = con.execute(
-            "select event_key, match_key, is_valid, is_hash_mismatch from intermediate.int_event_match_keys"
+            """
+            select keys.event_key, keys.match_key, keys.is_valid,
+                   case keys.match_key when 'email' then checks.is_email_mismatch
+                                       when 'phone' then checks.is_phone_mismatch end
+            from intermediate.int_event_match_keys as keys
+            left join intermediate.int_event_hash_checks as checks using (event_key)
+            """
         ).fetchall()
     finally:
         con.close()

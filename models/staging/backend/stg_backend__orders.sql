@@ -44,7 +44,10 @@ renamed as (
 
         ----------  timestamps
         created_at,
-        {{ local_date('created_at') }} as created_date
+        {{ local_date('created_at') }} as created_date,
+
+        ----------  lineage: the dlt load that wrote the row
+        _dlt_load_id
 
     from source
 

@@ -13,6 +13,30 @@ events as (
 
 ),
 
+fields as (
+
+    select
+        events.*,
+        {{ json_fields('event_json', {
+            'event_id': '$.event_id',
+            'order_ref': '$.custom_data.order_id',
+            'event_name': '$.event_name',
+            'event_time_raw': '$.event_time',
+            'action_source': '$.action_source',
+            'event_source_url': '$.event_source_url',
+            'value_raw': '$.custom_data.value',
+            'currency_raw': '$.custom_data.currency',
+        }) }},
+        {{ json_fragments('event_json', {
+            'user_json': '$.user_data',
+            'properties_json': '$.custom_data',
+            'value_json': '$.custom_data.value',
+        }) }},
+        {{ json_fields('response', {'platform_error': '$.error.message', 'error_json': '$.error'}) }}
+    from events
+
+),
+
 renamed as (
 
     select
@@ -23,31 +47,35 @@ renamed as (
         'meta' as platform,
         channel,
         pixel_id,
-        {{ json_value('event_json', "'$.event_id'") }} as event_id,
-        {{ json_value('event_json', "'$.custom_data.order_id'") }} as order_ref,
+        event_id,
+        order_ref,
 
         ----------  event
-        {{ json_value('event_json', "'$.event_name'") }} as event_name,
-        {{ json_value('event_json', "'$.event_time'") }} as event_time_raw,
-        {{ json_value('event_json', "'$.action_source'") }} as action_source,
-        {{ json_value('event_json', "'$.event_source_url'") }} as event_source_url,
+        event_name,
+        event_time_raw,
+        action_source,
+        event_source_url,
 
         ----------  purchase details
-        {{ json_value('event_json', "'$.custom_data.value'") }} as value_raw,
-        {{ json_kind('event_json', "'$.custom_data.value'") }} as value_json_type,
-        {{ json_value('event_json', "'$.custom_data.currency'") }} as currency_raw,
+        value_raw,
+        {{ json_kind('value_json', "'$'") }} as value_json_type,
+        currency_raw,
 
         ----------  payload parts kept as JSON text
-        {{ json_fragment('event_json', "'$.user_data'") }} as user_json,
-        {{ json_fragment('event_json', "'$.custom_data'") }} as properties_json,
+        user_json,
+        properties_json,
 
         ----------  delivery
         sent_at,
         http_status,
-        {{ json_value('response', "'$.error.message'") }} as platform_error,
-        {{ is_request_accepted(json_value('response', "'$.error'")) }} as is_request_accepted
+        platform_error,
+        {{ is_request_accepted('error_json') }} as is_request_accepted,
 
-    from events
+        ----------  lineage
+        _dlt_load_id,
+        _audited_at
+
+    from fields
 
 )
 

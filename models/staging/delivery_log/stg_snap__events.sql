@@ -14,6 +14,32 @@ events as (
 
 ),
 
+fields as (
+
+    select
+        events.*,
+        {{ json_fields('event_json', {
+            'event_id': '$.event_id',
+            'client_dedup_id': '$.client_dedup_id',
+            'order_id': '$.custom_data.order_id',
+            'transaction_id': '$.custom_data.transaction_id',
+            'event_name': '$.event_name',
+            'event_time_raw': '$.event_time',
+            'action_source': '$.action_source',
+            'event_source_url': '$.event_source_url',
+            'value_raw': '$.custom_data.value',
+            'currency_raw': '$.custom_data.currency',
+        }) }},
+        {{ json_fragments('event_json', {
+            'user_json': '$.user_data',
+            'properties_json': '$.custom_data',
+            'value_json': '$.custom_data.value',
+        }) }},
+        {{ json_fields('response', {'response_status': '$.status', 'response_reason': '$.reason'}) }}
+    from events
+
+),
+
 renamed as (
 
     select
@@ -24,40 +50,37 @@ renamed as (
         'snap' as platform,
         channel,
         pixel_id,
-        coalesce(
-            {{ json_value('event_json', "'$.event_id'") }},
-            {{ json_value('event_json', "'$.client_dedup_id'") }}
-        ) as event_id,
-        coalesce(
-            {{ json_value('event_json', "'$.custom_data.order_id'") }},
-            {{ json_value('event_json', "'$.custom_data.transaction_id'") }}
-        ) as order_ref,
+        coalesce(event_id, client_dedup_id) as event_id,
+        coalesce(order_id, transaction_id) as order_ref,
 
         ----------  event
-        {{ json_value('event_json', "'$.event_name'") }} as event_name,
-        {{ json_value('event_json', "'$.event_time'") }} as event_time_raw,
-        {{ json_value('event_json', "'$.action_source'") }} as action_source,
-        {{ json_value('event_json', "'$.event_source_url'") }} as event_source_url,
+        event_name,
+        event_time_raw,
+        action_source,
+        event_source_url,
 
         ----------  purchase details
-        {{ json_value('event_json', "'$.custom_data.value'") }} as value_raw,
-        {{ json_kind('event_json', "'$.custom_data.value'") }} as value_json_type,
-        {{ json_value('event_json', "'$.custom_data.currency'") }} as currency_raw,
+        value_raw,
+        {{ json_kind('value_json', "'$'") }} as value_json_type,
+        currency_raw,
 
         ----------  payload parts kept as JSON text
-        {{ json_fragment('event_json', "'$.user_data'") }} as user_json,
-        {{ json_fragment('event_json', "'$.custom_data'") }} as properties_json,
+        user_json,
+        properties_json,
 
         ----------  delivery
         sent_at,
         http_status,
         case
-            when upper({{ json_value('response', "'$.status'") }}) = 'INVALID'
-                then coalesce({{ json_value('response', "'$.reason'") }}, 'INVALID')
+            when upper(response_status) = 'INVALID' then coalesce(response_reason, 'INVALID')
         end as platform_error,
-        {{ is_request_accepted("case when upper(" ~ json_value('response', "'$.status'") ~ ") = 'INVALID' then 1 end") }} as is_request_accepted
+        {{ is_request_accepted("case when upper(response_status) = 'INVALID' then 1 end") }} as is_request_accepted,
 
-    from events
+        ----------  lineage
+        _dlt_load_id,
+        _audited_at
+
+    from fields
 
 )
 

@@ -14,6 +14,30 @@ events as (
 
 ),
 
+fields as (
+
+    select
+        events.*,
+        {{ json_fields('event_json', {
+            'event_id': '$.event_id',
+            'order_ref': '$.properties.order_id',
+            'event_name': '$.event',
+            'event_time_raw': '$.event_time',
+            'event_source_url': '$.page.url',
+            'value_raw': '$.properties.value',
+            'currency_raw': '$.properties.currency',
+        }) }},
+        {{ json_fragments('event_json', {
+            'user_json': '$.user',
+            'properties_json': '$.properties',
+            'value_json': '$.properties.value',
+        }) }},
+        {{ json_fields('request', {'request_pixel_id': '$.event_source_id', 'action_source': '$.event_source'}) }},
+        {{ json_fields('response', {'response_code': '$.code', 'response_message': '$.message'}) }}
+    from events
+
+),
+
 renamed as (
 
     select
@@ -23,35 +47,39 @@ renamed as (
         event_index,
         'tiktok' as platform,
         channel,
-        coalesce(pixel_id, {{ json_value('request', "'$.event_source_id'") }}) as pixel_id,
-        {{ json_value('event_json', "'$.event_id'") }} as event_id,
-        {{ json_value('event_json', "'$.properties.order_id'") }} as order_ref,
+        coalesce(pixel_id, request_pixel_id) as pixel_id,
+        event_id,
+        order_ref,
 
         ----------  event
-        {{ json_value('event_json', "'$.event'") }} as event_name,
-        {{ json_value('event_json', "'$.event_time'") }} as event_time_raw,
-        {{ json_value('request', "'$.event_source'") }} as action_source,
-        {{ json_value('event_json', "'$.page.url'") }} as event_source_url,
+        event_name,
+        event_time_raw,
+        action_source,
+        event_source_url,
 
         ----------  purchase details
-        {{ json_value('event_json', "'$.properties.value'") }} as value_raw,
-        {{ json_kind('event_json', "'$.properties.value'") }} as value_json_type,
-        {{ json_value('event_json', "'$.properties.currency'") }} as currency_raw,
+        value_raw,
+        {{ json_kind('value_json', "'$'") }} as value_json_type,
+        currency_raw,
 
         ----------  payload parts kept as JSON text
-        {{ json_fragment('event_json', "'$.user'") }} as user_json,
-        {{ json_fragment('event_json', "'$.properties'") }} as properties_json,
+        user_json,
+        properties_json,
 
         ----------  delivery
         sent_at,
         http_status,
         case
-            when coalesce({{ json_value('response', "'$.code'") }}, '0') <> '0'
-                then {{ json_value('response', "'$.code'") }} || ' ' || coalesce({{ json_value('response', "'$.message'") }}, '')
+            when coalesce(response_code, '0') <> '0'
+                then response_code || ' ' || coalesce(response_message, '')
         end as platform_error,
-        {{ is_request_accepted("nullif(" ~ json_value('response', "'$.code'") ~ ", '0')") }} as is_request_accepted
+        {{ is_request_accepted("nullif(response_code, '0')") }} as is_request_accepted,
 
-    from events
+        ----------  lineage
+        _dlt_load_id,
+        _audited_at
+
+    from fields
 
 )
 

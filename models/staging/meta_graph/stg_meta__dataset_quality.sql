@@ -51,7 +51,10 @@ renamed as (
         ----------  as Meta sent them (JSON text)
         source.match_key_feedback,
         source.dedupe_key_feedback,
-        source.diagnostics
+        source.diagnostics,
+
+        ----------  lineage: the dlt load that wrote the row
+        source._dlt_load_id
 
     from source
     left join key_coverage

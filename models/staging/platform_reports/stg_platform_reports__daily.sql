@@ -19,7 +19,10 @@ renamed as (
         events_received,
         events_deduplicated,
         events_matched,
-        match_quality_score
+        match_quality_score,
+
+        ----------  lineage: the dlt load that wrote the row
+        _dlt_load_id
 
     from source
 
