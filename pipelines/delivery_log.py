@@ -7,21 +7,22 @@ finding, which staging still sees as a present but unhashed value; the plaintext
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import dlt
-import orjson
+import pyarrow as pa
 from dlt.extract.items import DataItemWithMeta
 
 from pipelines.files import numbered_lines
-from pipelines.rejects import Position, Rejected, Tally, emit, quote
-from pipelines.seeds import Platform, known_platforms
+from pipelines.log_lines import parse_file
+from pipelines.rejects import Position, Rejected, Tally, emit
+from pipelines.seeds import Platform
+from pipelines.spill import spilled_files
 from pipelines.tables import INT32, SOURCE_COLUMNS, TEXT, TIMESTAMPTZ, Column, Table
-from signal_audit import pii
 
 DELIVERY_LOG = Table(
     "delivery_log",
@@ -41,9 +42,6 @@ DELIVERY_LOG = Table(
     unique_keys=True,  # a repeated line is rejected as a duplicate, never yielded twice
 )
 
-REDACTED = "[redacted plaintext]"
-CHANNELS = ("server", "browser")
-
 
 @dlt.resource(name="delivery_log")
 def delivery_log(
@@ -53,148 +51,66 @@ def delivery_log(
 
 
 def read_delivery_log(
-    files: Sequence[Path], platforms: Mapping[str, Platform]
-) -> Iterator[tuple[Any, ...] | Rejected]:
-    """raw.delivery_log rows in file order; the first copy of a repeated line wins.
+    files: Sequence[Path], platforms: Mapping[str, Platform], workers: int | None = None
+) -> Iterator[pa.RecordBatch | Rejected]:
+    """raw.delivery_log rows (Arrow batches) and rejects; the first copy of a repeated line wins.
 
-    A year of logs is millions of lines, so only a 16-byte digest of each line is kept to
-    spot repeats (about 80 bytes a line); where the first copy was is looked up again only
-    when a repeat turns up, which is rare.
+    Files may be parsed in parallel (`workers` processes; by default one per core for large
+    inputs) but are taken in file order, so the first copy, and with it every row and reject,
+    is what reading the files one after another gives. Only a 16-byte digest of each line is
+    kept to spot repeats; where the first copy was is looked up again only when a repeat turns
+    up, which is rare.
     """
     seen: set[bytes] = set()
-    for path in files:
-        for line, text in numbered_lines(path):
-            if not text.strip():
-                continue
-            position = Position(str(path), line)
-            parsed = parse_line(text, platforms)
-            if isinstance(parsed, str):
-                yield Rejected(position, parsed)
-                continue
-            digest = hashlib.sha256(text.encode()).digest()
-            if digest[:16] in seen:
-                yield Rejected(position, f"duplicate of {_first_copy(files, text, position)}")
-                continue
-            seen.add(digest[:16])
-            yield (digest.hex(), *parsed, position.file, position.line)
+    parse = partial(parse_file, platforms=platforms, table=DELIVERY_LOG)
+    with spilled_files(parse, files, workers) as spilled:
+        for parsed in spilled:
+            file = str(parsed.path)
+            for batch in parsed.reject_batches():
+                for line, reason in zip(batch["line"].to_pylist(), batch["reason"].to_pylist(), strict=True):
+                    yield Rejected(Position(file, line), reason)
+            for batch in parsed.row_batches():
+                yield from _first_copies(batch, seen, files)
+            parsed.unlink()  # the disk holds a few files' rows at a time, not the whole log
 
 
-def _first_copy(files: Sequence[Path], text: str, before: Position) -> Position:
-    """Where `text` first appears in `files` (it does, before `before`)."""
+def _first_copies(
+    batch: pa.RecordBatch, seen: set[bytes], files: Sequence[Path]
+) -> Iterator[pa.RecordBatch | Rejected]:
+    """The rows of `batch` whose line is not in `seen` (which then holds them too); the other
+    rows are rejected as duplicates."""
+    digests = _digests(batch["digest"])
+    rows = batch.drop_columns(["digest"])
+    distinct = set(digests)
+    if len(distinct) == len(digests) and seen.isdisjoint(distinct):  # the usual case, in bulk
+        seen |= distinct
+        yield rows
+        return
+    first: list[bool] = []
+    for digest in digests:
+        size = len(seen)
+        seen.add(digest)
+        first.append(len(seen) > size)
+    for i in itertools.compress(range(len(first)), (not f for f in first)):
+        position = Position(batch["_source_file"][i].as_py(), batch["_source_line"][i].as_py())
+        original = _first_copy(files, batch["record_id"][i].as_py(), position)
+        yield Rejected(position, f"duplicate of {original}")
+    yield rows.filter(pa.array(first))
+
+
+def _digests(column: pa.FixedSizeBinaryArray) -> list[bytes]:
+    """The column's values as bytes; slicing its buffer is several times faster than to_pylist."""
+    width = column.type.byte_width
+    data = column.buffers()[1].to_pybytes()[column.offset * width:(column.offset + len(column)) * width]
+    return [data[i:i + width] for i in range(0, len(data), width)]
+
+
+def _first_copy(files: Sequence[Path], record_id: str, before: Position) -> Position:
+    """Where the line whose SHA-256 is `record_id` first appears in `files` (before `before`)."""
     for path in files:
         for line, other in numbered_lines(path):
             if str(path) == before.file and line >= before.line:
                 return before
-            if other == text:
+            if hashlib.sha256(other.encode()).hexdigest() == record_id:
                 return Position(str(path), line)
     return before
-
-
-def parse_line(text: str, platforms: Mapping[str, Platform]) -> tuple[Any, ...] | str:
-    """(platform .. redacted_values) of one line, or why the line is rejected."""
-    try:
-        # orjson (several times faster than json on millions of lines) refuses NaN and
-        # Infinity, which are not JSON and which staging's JSON functions would choke on.
-        line = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        return f"malformed JSON: {exc.msg}"
-    if not isinstance(line, dict):
-        return "not a JSON object"
-
-    platform_value = line.get("platform")
-    if platform_value is None or platform_value == "":
-        return "missing platform"
-    platform = platforms.get(str(platform_value).strip().lower())
-    if platform is None:
-        return f"unknown platform {quote(platform_value)} (known: {known_platforms(platforms)})"
-
-    channel = line.get("channel")
-    if channel is None or channel == "":
-        return "missing channel"
-    if not isinstance(channel, str) or channel.strip().lower() not in CHANNELS:
-        return f"channel {quote(channel)} is not server or browser"
-
-    pixel_id = line.get("pixel_id")
-    if pixel_id is not None and (isinstance(pixel_id, bool) or not isinstance(pixel_id, str | int)):
-        return "pixel_id is not a string"
-
-    sent_at_value = line.get("sent_at")
-    if sent_at_value is None or sent_at_value == "":
-        return "missing sent_at"
-    sent_at = _timestamp(sent_at_value)
-    if sent_at is None:
-        return f"sent_at {quote(sent_at_value)} is not a timestamp"
-
-    http_status = line.get("http_status")
-    if http_status is not None and (
-        isinstance(http_status, bool) or not isinstance(http_status, int)
-        or not 100 <= http_status <= 599
-    ):
-        return f"http_status {quote(http_status)} is not an HTTP status code"
-
-    request = line.get("request")
-    if request is None:
-        return "missing request"
-    if not isinstance(request, dict) or not isinstance(request.get("data"), list):
-        return "request has no data list"
-
-    redacted = redact(request, platform)
-    response = line.get("response")
-    return (
-        platform.name,
-        channel.strip().lower(),
-        None if pixel_id is None else str(pixel_id),
-        sent_at,
-        http_status,
-        _compact(request),
-        None if response is None else _compact(response),
-        redacted,
-    )
-
-
-def redact(request: dict[str, Any], platform: Platform) -> int:
-    """Replace plaintext values of must-hash keys in every event's user object, in place.
-
-    A value is plaintext unless it is a SHA-256 hex digest; numbers count too (a phone sent
-    as a number is still a phone). Returns how many values were replaced.
-    """
-    replaced = 0
-    for event in request["data"]:
-        user = event.get(platform.user_object) if isinstance(event, dict) else None
-        if not isinstance(user, dict):
-            continue
-        for key in platform.must_hash.intersection(user):
-            value = user[key]
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    if _is_plaintext(item):
-                        value[i] = REDACTED
-                        replaced += 1
-            elif _is_plaintext(value):
-                user[key] = REDACTED
-                replaced += 1
-    return replaced
-
-
-def _is_plaintext(value: Any) -> bool:
-    if value is None or value == "" or value == REDACTED:
-        return False
-    return not pii.is_sha256(value)
-
-
-def _compact(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _timestamp(value: Any) -> dt.datetime | None:
-    """ISO 8601; a time without offset is taken as UTC, as log timestamps are."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
-

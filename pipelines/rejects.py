@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from dlt.extract.items import DataItemWithMeta
+import pyarrow as pa
 
 from pipelines.tables import INT64, TEXT, Column, Table
+
+if TYPE_CHECKING:  # not at run time: log-parsing workers import this module without dlt
+    from dlt.extract.items import DataItemWithMeta
 
 REJECTED_ROWS = Table(
     "rejected_rows",
@@ -93,17 +96,20 @@ def keep_last(read: Callable[[], Iterable[Parsed[T] | Rejected]]) -> Iterator[Pa
 def emit(
     source: str,
     table: Table,
-    items: Iterable[tuple[Any, ...] | Rejected],
+    items: Iterable[tuple[Any, ...] | pa.RecordBatch | Rejected],
     tally: Tally,
     ensure_tables: bool = True,
 ) -> Iterator[DataItemWithMeta]:
-    """Batch rows (tuples in `table`'s column order) and rejects into Arrow chunks for dlt.
+    """Batch rows (tuples in `table`'s column order, or Arrow batches in its schema) and rejects
+    into Arrow chunks for dlt.
 
     With `ensure_tables`, both tables get at least one chunk, empty if need be, so that every
     raw table exists with all its columns after any load; sources that emit page by page turn
     it off and leave that to the file pipeline.
     """
     rows: list[tuple[Any, ...]] = []
+    batches: list[pa.RecordBatch] = []
+    batched = 0
     rejects: list[tuple[Any, ...]] = []
     rows_sent = rejects_sent = False
     for item in items:
@@ -113,13 +119,25 @@ def emit(
             if len(rejects) == CHUNK_ROWS:
                 yield REJECTED_ROWS.chunk(rejects)
                 rejects, rejects_sent = [], True
+            continue
+        if isinstance(item, pa.RecordBatch):
+            batches.append(item)
+            batched += item.num_rows
+            tally.loaded += item.num_rows
         else:
             rows.append(item)
             tally.loaded += 1
-            if len(rows) == CHUNK_ROWS:
-                yield table.chunk(rows)
-                rows, rows_sent = [], True
-    if rows or (ensure_tables and not rows_sent):
-        yield table.chunk(rows)
+            if len(rows) < CHUNK_ROWS:
+                continue
+            batches.append(table.batch(rows))
+            batched += len(rows)
+            rows = []
+        if batched >= CHUNK_ROWS:
+            yield table.mark(pa.Table.from_batches(batches, schema=table.arrow_schema))
+            batches, batched, rows_sent = [], 0, True
+    if rows:
+        batches.append(table.batch(rows))
+    if batches or (ensure_tables and not rows_sent):
+        yield table.mark(pa.Table.from_batches(batches, schema=table.arrow_schema))
     if rejects or (ensure_tables and not rejects_sent):
         yield REJECTED_ROWS.chunk(rejects)

@@ -5,6 +5,9 @@ always empty must still land it with the same type. Every table is yielded as a 
 variant (`create_table_variant=True`) because a resource also feeds `rejected_rows`, and a
 variant starts from the resource's own hints: column hints on the resource would leak into
 `rejected_rows`.
+
+dlt is imported where hints are made, not here: worker processes that parse input files build
+Arrow batches with these schemas and should not pay dlt's import (about a second).
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dlt
 import pyarrow as pa
-from dlt.common.schema.typing import TColumnSchema
-from dlt.extract.items import DataItemWithMeta
+
+if TYPE_CHECKING:
+    from dlt.common.schema.typing import TColumnSchema
+    from dlt.extract.items import DataItemWithMeta
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class Table:
 
     @cached_property
     def hints(self) -> Any:
+        import dlt
+
         disposition: Any = "merge"
         if self.unique_keys:
             disposition = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
@@ -96,10 +102,19 @@ class Table:
         An empty chunk still creates the table with all its columns, which is how a load
         without this input leaves the table in place for dbt.
         """
+        return self.mark(pa.Table.from_batches([self.batch(rows)]))
+
+    def batch(self, rows: Sequence[tuple[Any, ...]]) -> pa.RecordBatch:
+        """Rows (tuples in column order) as one Arrow record batch in this table's schema."""
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(self.columns)
         arrays = [
             pa.array(values, type=column.arrow_type)
             for values, column in zip(columns, self.columns, strict=True)
         ]
-        table = pa.Table.from_arrays(arrays, schema=self.arrow_schema)
+        return pa.RecordBatch.from_arrays(arrays, schema=self.arrow_schema)
+
+    def mark(self, table: pa.Table) -> DataItemWithMeta:
+        """An Arrow table in this table's schema, marked for this dlt table."""
+        import dlt
+
         return dlt.mark.with_hints(table, self.hints, create_table_variant=True)

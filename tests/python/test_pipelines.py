@@ -18,9 +18,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.delivery_log import REDACTED
+from pipelines.delivery_log import read_delivery_log
 from pipelines.files import InputError
 from pipelines.load import LoadReport, SourceCounts, run_load, state_dir
+from pipelines.log_lines import REDACTED
+from pipelines.rejects import Rejected
+from pipelines.seeds import load_platforms
 from signal_audit.config import Config, InputsConfig, OrdersConfig
 from signal_audit.warehouse import WarehouseBusy
 
@@ -405,6 +408,54 @@ def test_delivery_log_rejects_bad_lines_and_redacts_plaintext_match_keys(tmp_pat
     assert snap[2:6] == ("browser", None, "2026-05-01 12:00:01+00", None)
     assert json.loads(snap[6])["data"][0]["user_data"]["em"] == [REDACTED, EMAIL_SHA256]
     assert (snap[7], snap[8]) == (None, 1)
+
+
+def test_delivery_log_files_parsed_in_worker_processes_give_what_one_process_gives(tmp_path):
+    day1 = shop_delivery_log(tmp_path)
+    day2 = write_lines(tmp_path / "day2.jsonl.gz", [
+        TIKTOK_LINE,                    # a repeat of day 1's line 5
+        "[1, 2]",
+        "",
+        TIKTOK_LINE.replace("TT1", "TT2"),
+        TIKTOK_LINE.replace("TT1", "TT2"),
+    ])
+    day3 = write_lines(tmp_path / "day3.jsonl", [TIKTOK_LINE.replace("TT1", "TT2")])
+
+    def read(workers: int) -> tuple[list[dict[str, Any]], list[Rejected]]:
+        items = list(read_delivery_log([day1, day2, day3], load_platforms(), workers=workers))
+        rows = pa.Table.from_batches([i for i in items if isinstance(i, pa.RecordBatch)])
+        return rows.to_pylist(), [i for i in items if isinstance(i, Rejected)]
+
+    rows, rejected = read(workers=2)
+    assert (rows, rejected) == read(workers=1)
+    assert [(r["_source_file"], r["_source_line"]) for r in rows] == [
+        (str(day1), 1), (str(day1), 5), (str(day1), 8), (str(day2), 4)]
+    assert {(r.position.file, r.position.line, r.reason) for r in rejected} == {
+        (str(day1), 2, "malformed JSON: unexpected character, expected ',' or '}'"),
+        (str(day1), 4, "unknown platform 'pinterest' (known: meta, snap, tiktok)"),
+        (str(day1), 6, "missing sent_at"),
+        (str(day1), 7, f"duplicate of {day1}:5"),
+        (str(day2), 1, f"duplicate of {day1}:5"),
+        (str(day2), 2, "not a JSON object"),
+        (str(day2), 5, f"duplicate of {day2}:4"),
+        (str(day3), 1, f"duplicate of {day2}:4"),
+    }
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_broken_log_file_is_an_input_error_in_any_process(tmp_path, workers):
+    good = write_lines(tmp_path / "a.jsonl", [TIKTOK_LINE])
+    broken = tmp_path / "b.jsonl.gz"
+    broken.write_bytes(gzip.compress(TIKTOK_LINE.encode())[:-12])
+    with pytest.raises(InputError, match="b.jsonl.gz is not a complete gzip file"):
+        list(read_delivery_log([good, broken], load_platforms(), workers=workers))
+
+
+def test_log_parsing_workers_do_not_import_dlt():
+    # a worker process imports pipelines.log_lines; dlt's import would cost it about a second
+    code = "import sys, pipelines.log_lines; print(any(m.split('.')[0] == 'dlt' for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
 
 
 def test_platform_reports_reject_bad_rows_and_the_later_row_wins(tmp_path, shop):
