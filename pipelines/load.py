@@ -16,7 +16,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import manifest
 from pipelines.files import InputError, expand
-from pipelines.orders import file_format
+from pipelines.order_records import file_format
 from pipelines.rejects import Tally
 from pipelines.seeds import known_platforms, load_platforms
 from pipelines.source import SOURCES, signal_audit_inputs

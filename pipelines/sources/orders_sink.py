@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dlt.extract.items import DataItemWithMeta
 
-from pipelines.orders import ORDERS, parse_order, to_row
+from pipelines.order_records import ORDERS, parse_order, to_row
 from pipelines.rejects import Position, Rejected, Tally, emit
 from signal_audit.config import OrdersConfig
 

@@ -22,6 +22,7 @@ from pipelines.delivery_log import read_delivery_log
 from pipelines.files import InputError
 from pipelines.load import LoadReport, SourceCounts, run_load, state_dir
 from pipelines.log_lines import REDACTED
+from pipelines.orders import read_orders
 from pipelines.rejects import Rejected
 from pipelines.seeds import load_platforms
 from signal_audit.config import Config, InputsConfig, OrdersConfig
@@ -330,6 +331,32 @@ def test_parquet_jsonl_and_gzip_orders_load_like_csv(tmp_path):
     ]
 
 
+def test_order_files_parsed_in_worker_processes_give_what_one_process_gives(tmp_path):
+    day1 = write_csv(tmp_path / "1.csv", [order("a", email=EMAIL), order("b"), order("c", status=""),
+                                          order("a", status="refunded")])
+    day2 = write_lines(tmp_path / "2.jsonl", [json.dumps(order("b", status="shipped")), "[1]",
+                                              json.dumps(order("a", total_value="x"))])
+    day3 = write_csv(tmp_path / "3.csv", [order("d"), order("b", status="refunded")])
+
+    def read(workers: int) -> tuple[list[dict[str, Any]], list[Rejected]]:
+        items = list(read_orders([day1, day2, day3], OrdersConfig(), workers=workers))
+        rows = pa.Table.from_batches([i for i in items if isinstance(i, pa.RecordBatch)])
+        return rows.to_pylist(), [i for i in items if isinstance(i, Rejected)]
+
+    rows, rejected = read(workers=2)
+    assert (rows, rejected) == read(workers=1)
+    assert [(r["order_id"], r["status"], r["_source_file"], r["_source_line"]) for r in rows] == [
+        ("a", "refunded", str(day1), 5), ("d", "paid", str(day3), 2), ("b", "refunded", str(day3), 3)]
+    assert {(r.position.file, r.position.line, r.reason) for r in rejected} == {
+        (str(day1), 2, f"superseded by {day1}:5"),
+        (str(day1), 3, f"superseded by {day3}:3"),
+        (str(day1), 4, "missing status"),
+        (str(day2), 1, f"superseded by {day3}:3"),
+        (str(day2), 2, "not a JSON object"),
+        (str(day2), 3, "total_value 'x' is not a number"),
+    }
+
+
 def test_jsonl_orders_where_no_line_has_a_required_key_are_a_clear_error(tmp_path):
     path = write_lines(tmp_path / "orders.jsonl", [
         json.dumps({"id": "1", "created_at": "2026-05-01T00:00:00Z", "status": "paid",
@@ -451,9 +478,10 @@ def test_a_broken_log_file_is_an_input_error_in_any_process(tmp_path, workers):
         list(read_delivery_log([good, broken], load_platforms(), workers=workers))
 
 
-def test_log_parsing_workers_do_not_import_dlt():
-    # a worker process imports pipelines.log_lines; dlt's import would cost it about a second
-    code = "import sys, pipelines.log_lines; print(any(m.split('.')[0] == 'dlt' for m in sys.modules))"
+def test_parsing_workers_do_not_import_dlt():
+    # worker processes import these modules; dlt's import would cost each about a second
+    code = ("import sys, pipelines.log_lines, pipelines.order_records; "
+            "print(any(m.split('.')[0] == 'dlt' for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"
 
