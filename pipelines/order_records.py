@@ -135,7 +135,7 @@ def to_row(parsed: Parsed[Order], default_phone_region: str | None) -> tuple[Any
     # a usable ISO alpha-2 code ("United States" is not), else in the configured default.
     usable = country is not None and len(country) == 2 and country.isalpha()
     region = country if usable else default_phone_region
-    digits = pii.phone_digits(p["phone"], region)
+    phone_sha256, phone_e164_sha256 = pii.phone_sha256(p["phone"], region)
     return (
         order.order_id,
         order.created_at,
@@ -145,15 +145,15 @@ def to_row(parsed: Parsed[Order], default_phone_region: str | None) -> tuple[Any
         order.sales_channel,
         order.checkout_type,
         order.customer_id,
-        pii.hash_or_none(pii.normalize_email(p["email"])),
-        pii.hash_or_none(digits),
-        pii.hash_or_none(f"+{digits}" if digits else None),
-        pii.hash_or_none(pii.normalize_name(p["first_name"])),
-        pii.hash_or_none(pii.normalize_name(p["last_name"])),
-        pii.hash_or_none(pii.normalize_city(p["city"])),
-        pii.hash_or_none(pii.normalize_state(p["state"])),
-        pii.hash_or_none(pii.normalize_zip(p["zip"], country)),
-        pii.hash_or_none(pii.normalize_country(country)),
+        pii.email_sha256(p["email"]),
+        phone_sha256,
+        phone_e164_sha256,
+        pii.name_sha256(p["first_name"]),
+        pii.name_sha256(p["last_name"]),
+        pii.city_sha256(p["city"]),
+        pii.state_sha256(p["state"]),
+        pii.zip_sha256(p["zip"], country),
+        pii.country_sha256(country),
         order.marketing_consent,
         order.is_test,
         parsed.position.file,

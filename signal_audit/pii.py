@@ -99,3 +99,46 @@ def phone_digits(value: str | None, region: str | None = None) -> str | None:
 
 def hash_or_none(normalized: str | None) -> str | None:
     return sha256(normalized) if normalized else None
+
+
+# Hashes of raw values, as an order's `*_sha256` columns hold them. Order exports repeat the
+# same names, cities, states and zips (and a returning customer's email and phone) across
+# thousands of rows, so each distinct value is normalized and hashed once per process.
+_DISTINCT = 2**14
+
+
+@lru_cache(maxsize=_DISTINCT)
+def email_sha256(value: str | None) -> str | None:
+    return hash_or_none(normalize_email(value))
+
+
+@lru_cache(maxsize=_DISTINCT)
+def phone_sha256(value: str | None, region: str | None = None) -> tuple[str | None, str | None]:
+    """SHA-256 of the phone's E.164 digits without '+' (Meta, Snap) and with it (TikTok)."""
+    digits = phone_digits(value, region)
+    return hash_or_none(digits), hash_or_none(f"+{digits}" if digits else None)
+
+
+@lru_cache(maxsize=_DISTINCT)
+def name_sha256(value: str | None) -> str | None:
+    return hash_or_none(normalize_name(value))
+
+
+@lru_cache(maxsize=_DISTINCT)
+def city_sha256(value: str | None) -> str | None:
+    return hash_or_none(normalize_city(value))
+
+
+@lru_cache(maxsize=_DISTINCT)
+def state_sha256(value: str | None) -> str | None:
+    return hash_or_none(normalize_state(value))
+
+
+@lru_cache(maxsize=_DISTINCT)
+def zip_sha256(value: str | None, country: str | None = None) -> str | None:
+    return hash_or_none(normalize_zip(value, country))
+
+
+@lru_cache(maxsize=_DISTINCT)
+def country_sha256(value: str | None) -> str | None:
+    return hash_or_none(normalize_country(value))

@@ -42,3 +42,16 @@ def test_is_sha256():
     assert not pii.is_sha256("A" * 64)
     assert not pii.is_sha256("a" * 32)
     assert not pii.is_sha256("joe@example.com")
+
+
+def test_the_cached_column_hashes_are_the_hashes_of_the_normalized_values():
+    assert pii.email_sha256("  John_Smith@gmail.com ") == pii.sha256("john_smith@gmail.com")
+    assert pii.phone_sha256("(650) 555-1212", "US") == (pii.sha256("16505551212"), pii.sha256("+16505551212"))
+    assert pii.phone_sha256("", "US") == (None, None)
+    assert pii.name_sha256(" O'Brien-Smith ") == pii.sha256("obriensmith")
+    assert pii.city_sha256("New York, NY") == pii.sha256("newyorkny")
+    assert pii.state_sha256(" N.Y. ") == pii.sha256("ny")
+    assert pii.zip_sha256("94025-1234", "US") == pii.sha256("94025")
+    assert pii.zip_sha256("94025-1234", "GB") == pii.sha256("940251234")
+    assert pii.country_sha256(" US ") == pii.sha256("us")
+    assert pii.email_sha256(None) is None and pii.name_sha256("  ") is None
