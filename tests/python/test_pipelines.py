@@ -104,7 +104,8 @@ def column_types(tmp_path: Path, table: str) -> dict[str, str]:
 
 
 def raw_contents(tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    return {t: query(tmp_path, f"select * from raw.{t} order by all")
+    # _dlt_load_id names the load that last wrote a row: a reload re-stamps it on purpose
+    return {t: query(tmp_path, f"select * exclude (_dlt_load_id) from raw.{t} order by all")
             for t in ("orders", "delivery_log", "platform_reports", "rejected_rows")}
 
 
@@ -221,23 +222,23 @@ def test_raw_tables_have_declared_types_and_all_exist_after_loading_only_orders(
         "first_name_sha256": "VARCHAR", "last_name_sha256": "VARCHAR", "city_sha256": "VARCHAR",
         "state_sha256": "VARCHAR", "zip_sha256": "VARCHAR", "country_sha256": "VARCHAR",
         "marketing_consent": "BOOLEAN", "is_test": "BOOLEAN", "_source_file": "VARCHAR",
-        "_source_line": "BIGINT",
+        "_source_line": "BIGINT", "_dlt_load_id": "VARCHAR",
     }
     assert column_types(tmp_path, "delivery_log") == {
         "record_id": "VARCHAR", "platform": "VARCHAR", "channel": "VARCHAR",
         "pixel_id": "VARCHAR", "sent_at": "TIMESTAMP WITH TIME ZONE", "http_status": "INTEGER",
         "request": "VARCHAR", "response": "VARCHAR", "redacted_values": "INTEGER",
-        "_source_file": "VARCHAR", "_source_line": "BIGINT",
+        "_source_file": "VARCHAR", "_source_line": "BIGINT", "_dlt_load_id": "VARCHAR",
     }
     assert column_types(tmp_path, "platform_reports") == {
         "report_date": "DATE", "platform": "VARCHAR", "pixel_id": "VARCHAR",
         "event_name": "VARCHAR", "events_received": "BIGINT", "events_deduplicated": "BIGINT",
         "events_matched": "BIGINT", "match_quality_score": "DOUBLE",
-        "_source_file": "VARCHAR", "_source_line": "BIGINT",
+        "_source_file": "VARCHAR", "_source_line": "BIGINT", "_dlt_load_id": "VARCHAR",
     }
     assert column_types(tmp_path, "rejected_rows") == {
         "source": "VARCHAR", "source_file": "VARCHAR", "source_line": "BIGINT",
-        "reason": "VARCHAR",
+        "reason": "VARCHAR", "_dlt_load_id": "VARCHAR",
     }
     assert query(tmp_path, "select count(*) from raw.delivery_log") == [(0,)]
 
@@ -496,7 +497,7 @@ def test_platform_reports_reject_bad_rows_and_the_later_row_wins(tmp_path, shop)
         (f, 2, f"superseded by {f}:5"),
         (f, 4, "events_received '-3' is negative"),
     ]
-    assert query(tmp_path, "select * from raw.platform_reports order by platform") == [
+    assert query(tmp_path, "select * exclude (_dlt_load_id) from raw.platform_reports order by platform") == [
         (dt.date(2026, 5, 1), "meta", "123", "Purchase", 41, 2, 36, 7.1, f, 5),
         (dt.date(2026, 5, 1), "tiktok", "", "CompletePayment", 12, None,
          None, None, f, 3),
