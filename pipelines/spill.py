@@ -125,7 +125,7 @@ def spilled_files(
     inputs and none (this process) for small ones."""
     if workers is None:
         large = sum(path.stat().st_size for path in files) >= PARALLEL_BYTES
-        workers = min(len(os.sched_getaffinity(0)), len(files)) if large else 1
+        workers = min(_cores(), len(files)) if large else 1
     with tempfile.TemporaryDirectory(prefix="signal-audit-") as folder:
         spills = [Path(folder) / str(i) for i in range(len(files))]
         spilled = (
@@ -155,6 +155,13 @@ def _in_workers(
                 yield pending.popleft().result()
         finally:
             pool.shutdown(cancel_futures=True)
+
+
+def _cores() -> int:
+    """Cores this process may run on (sched_getaffinity is Linux-only)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _read(path: Path) -> Iterator[pa.RecordBatch]:
