@@ -10,7 +10,14 @@
         where lines.platform = '{{ platform }}'
         {%- if is_incremental() %}
             and {{ loaded_since_last_build('lines._dlt_load_id') }}
-            and not exists (select 1 from {{ this }} as done where done.record_id = lines.record_id)
+            -- probe the flattened lines with the new ones, not the other way round
+            and lines.record_id not in (
+                select done.record_id from {{ this }} as done
+                where done.record_id in (
+                    select new.record_id from {{ source('raw', 'delivery_log') }} as new
+                    where {{ loaded_since_last_build('new._dlt_load_id') }}
+                )
+            )
         {%- endif %}
     {%- endset -%}
     select

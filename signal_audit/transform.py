@@ -118,6 +118,10 @@ def _run_dbt_build(
     command = [
         dbt_executable(), "build",
         *(["--full-refresh"] if full_refresh else []),
+        # dbt's unit tests pin SQL logic on fixtures, not the user's data: they run in this
+        # project's test suite (tests/python/test_dbt_unit_tests.py), as dbt recommends,
+        # not in every audit
+        "--exclude-resource-type", "unit_test",
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(target),

@@ -63,15 +63,28 @@ reported as (
 key_gaps as (
 
     select
-        keys.platform,
-        keys.match_key,
-        1.0 - avg(case when keys.is_valid then 1.0 else 0.0 end) as missing_share,
-        max(weights.weight) as weight
-    from {{ ref('int_event_match_keys') }} as keys
+        events.platform,
+        platform_keys.match_key,
+        1.0 - 1.0 * coalesce(valid.events_with_key, 0) / events.events as missing_share,
+        weights.weight
+    from (
+        select platform, count(*) as events
+        from {{ ref('int_event_match_quality') }}
+        where is_purchase and {{ in_audit_window('event_date') }}
+        group by platform
+    ) as events
+    inner join (select distinct platform, match_key from {{ ref('match_keys') }}) as platform_keys
+        on events.platform = platform_keys.platform
     inner join {{ ref('match_score_weights') }} as weights
-        on keys.match_key = weights.match_key
-    where keys.is_purchase and {{ in_audit_window('keys.event_date') }}
-    group by keys.platform, keys.match_key
+        on platform_keys.match_key = weights.match_key
+    left join (
+        select platform, match_key, sum(case when is_valid then 1 else 0 end) as events_with_key
+        from {{ ref('int_event_match_keys') }}
+        where is_purchase and {{ in_audit_window('event_date') }}
+        group by platform, match_key
+    ) as valid
+        on platform_keys.platform = valid.platform
+        and platform_keys.match_key = valid.match_key
 
 ),
 

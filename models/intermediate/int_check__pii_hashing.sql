@@ -16,9 +16,10 @@ totals as (
 
     select
         platform,
-        count(distinct event_key) as events,
-        count(distinct case when is_plaintext then event_key end) as plaintext_events
-    from keys
+        count(*) as events,
+        sum(case when has_plaintext_pii then 1 else 0 end) as plaintext_events
+    from {{ ref('int_event_match_quality') }}
+    where {{ in_audit_window('event_date') }}
     group by platform
 
 ),

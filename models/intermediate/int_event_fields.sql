@@ -29,11 +29,30 @@ batch as (
 
 events as (
 
-    select events.*, batch.order_id
+    -- only the columns the rules read (macros/event_fields.sql): not the JSON payload parts
+    select
+        events.event_key,
+        events.platform,
+        events.event_name,
+        events.event_date,
+        events.event_id,
+        events.event_time_raw,
+        events.event_time_unit,
+        events.event_at,
+        events.sent_at,
+        events.action_source,
+        events.event_source_url,
+        events.value_raw,
+        events.value_number,
+        events.currency_raw,
+        events.currency,
+        events.order_ref,
+        batch.order_id
     from {{ ref('int_events') }} as events
     inner join batch
         on events.event_key = batch.event_key
         and events.event_date = batch.event_date
+    where events.channel = 'server' and events.is_purchase
 
 ),
 

@@ -36,7 +36,12 @@ compared as (
         coalesce(quality.hashed_phone <> case platforms.phone_hash_format
             when 'e164' then orders.phone_e164_sha256 else orders.phone_sha256 end, false) as is_phone_mismatch
     from tied
-    inner join {{ ref('int_event_match_quality') }} as quality
+    inner join (
+        select event_key, hashed_email, hashed_phone from {{ ref('int_event_match_quality') }}
+        {%- if is_incremental() %}
+        where event_key in (select event_key from tied)
+        {%- endif %}
+    ) as quality
         on tied.event_key = quality.event_key
     inner join {{ ref('platforms') }} as platforms
         on tied.platform = platforms.platform

@@ -1,6 +1,8 @@
 {#- The match keys each server event carried, one row per event and key of its platform
-    (seeds/match_keys.csv): the value (the first one when the key holds a list, as Meta's SDK
-    sends), and whether it is present, hashed and valid, and plaintext in a must-hash key.
+    (seeds/match_keys.csv) that the event sent (even empty): the value (the first one when the
+    key holds a list, as Meta's SDK sends), and whether it is present, hashed and valid, and
+    plaintext in a must-hash key. Keys an event lacks have no row (the marts count coverage
+    against all server events): half the rows of one per event and key.
     Nothing here depends on orders, so each event is read once: incremental, the batch is the
     events typed since the last build, and each customer object is parsed once for all keys. -#}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
@@ -57,6 +59,7 @@ valued as (
     inner join {{ ref('match_keys') }} as match_keys
         on sent.platform = match_keys.platform
         and sent.native_key = match_keys.native_key
+    where sent.key_json is not null
 
 ),
 

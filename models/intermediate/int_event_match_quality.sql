@@ -9,6 +9,17 @@
 
 with
 
+events as (
+
+    select event_key, platform, event_name, event_date, is_purchase
+    from {{ ref('int_events') }}
+    where channel = 'server'
+    {%- if is_incremental() %}
+        and {{ changed_since_last_build() }}
+    {%- endif %}
+
+),
+
 keys as (
 
     select * from {{ ref('int_event_match_keys') }}
@@ -34,23 +45,17 @@ per_event as (
 
     select
         keys.event_key,
-        keys.platform,
-        keys.event_name,
-        keys.event_date,
-        keys.is_purchase,
         max(case when keys.match_key = 'email' and keys.is_valid then 1 else 0 end) = 1 as has_email,
         max(case when keys.match_key = 'phone' and keys.is_valid then 1 else 0 end) = 1 as has_phone,
         max(case when keys.is_plaintext then 1 else 0 end) = 1 as has_plaintext_pii,
         max(case when keys.match_key = 'email' and keys.is_hashed then keys.key_value end) as hashed_email,
         max(case when keys.match_key = 'phone' and keys.is_hashed then keys.key_value end) as hashed_phone,
         sum(case when keys.is_valid then 1 else 0 end) as valid_keys,
-        -- rounded: a sum of float weights must not depend on the order rows are added in
-        round(least(10.0, sum(case when keys.is_valid then coalesce(weights.weight, 0) else 0 end)), 4)
-            as estimated_match_score
+        sum(case when keys.is_valid then coalesce(weights.weight, 0) else 0 end) as valid_key_weight
     from keys
     left join weights
         on keys.match_key = weights.match_key
-    group by keys.event_key, keys.platform, keys.event_name, keys.event_date, keys.is_purchase
+    group by keys.event_key
 
 ),
 
@@ -79,9 +84,23 @@ too_broad as (
 )
 
 select
-    per_event.*,
-    too_broad.event_key is not null and per_event.valid_keys > 0 as is_too_broad,
+    events.event_key,
+    events.platform,
+    events.event_name,
+    events.event_date,
+    events.is_purchase,
+    coalesce(per_event.has_email, false) as has_email,
+    coalesce(per_event.has_phone, false) as has_phone,
+    coalesce(per_event.has_plaintext_pii, false) as has_plaintext_pii,
+    per_event.hashed_email,
+    per_event.hashed_phone,
+    coalesce(per_event.valid_keys, 0) as valid_keys,
+    -- rounded: a sum of float weights must not depend on the order rows are added in
+    round(least(10.0, coalesce(per_event.valid_key_weight, 0)), 4) as estimated_match_score,
+    too_broad.event_key is not null and coalesce(per_event.valid_keys, 0) > 0 as is_too_broad,
     {{ audit_run_at() }} as _audited_at
-from per_event
+from events
+left join per_event
+    on events.event_key = per_event.event_key
 left join too_broad
-    on per_event.event_key = too_broad.event_key
+    on events.event_key = too_broad.event_key

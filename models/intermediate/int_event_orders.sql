@@ -2,8 +2,8 @@
     through an event_id equal to an order id (the dedup key the platforms suggest for
     purchases). Orders can arrive after their events, so the tie is kept apart from the event
     itself. Incremental: the batch is the new events plus the events that point at an order
-    loaded since the last build; previous_order_id is what the event was tied to before, so
-    an order that loses an event is recounted too. -#}
+    loaded since the last build. An event's tie can only move between the orders its
+    order_ref and event_id name, so those two are kept: both orders are recounted. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -47,6 +47,7 @@ select
     events.platform,
     events.channel,
     events.event_id,
+    events.order_ref,
     events.event_name,
     events.is_purchase,
     events.is_request_accepted,
@@ -55,18 +56,9 @@ select
     events.event_date,
     coalesce(by_ref.order_id, by_event_id.order_id) as order_id,
     coalesce(by_ref.created_at, by_event_id.created_at) as order_created_at,
-    {% if is_incremental() -%}
-    before.order_id
-    {%- else -%}
-    cast(null as {{ dbt.type_string() }})
-    {%- endif %} as previous_order_id,
     {{ audit_run_at() }} as _audited_at
 from events
 left join orders as by_ref
     on events.order_ref = by_ref.order_id
 left join orders as by_event_id
     on events.event_id = by_event_id.order_id
-{%- if is_incremental() %}
-left join {{ this }} as before
-    on events.event_key = before.event_key
-{%- endif %}

@@ -3,8 +3,8 @@
     count the orders with is_counted_purchase. An order with both a browser and a server
     purchase event is deduplicated when both sides share one event_id and event name, sent
     within var('dedup_window_hours') of each other (the platforms' 48-hour window).
-    Incremental: the batch is the orders loaded since the last build and the orders whose
-    events changed (new events, or an event now tied to another order); previous_created_date
+    Incremental: the batch is the orders loaded since the last build and the orders named by
+    the events whose tie changed (new events, late orders); previous_created_date
     is the day the order counted on before, so a re-dated order is taken off its old day. -#}
 {{ config(
     materialized='incremental',
@@ -20,11 +20,12 @@ changed_orders as (
 
     select order_id from {{ ref('int_orders') }} where {{ changed_since_last_build() }}
     union
-    select order_id from {{ ref('int_event_orders') }}
-    where {{ changed_since_last_build() }} and order_id is not null
+    -- an event's tie moves only between the orders its order_ref and event_id name
+    select order_ref from {{ ref('int_event_orders') }}
+    where {{ changed_since_last_build() }} and order_ref is not null
     union
-    select previous_order_id from {{ ref('int_event_orders') }}
-    where {{ changed_since_last_build() }} and previous_order_id is not null
+    select event_id from {{ ref('int_event_orders') }}
+    where {{ changed_since_last_build() }} and event_id is not null
 
 ),
 
@@ -116,6 +117,9 @@ left join matching_orders
     on orders.order_id = matching_orders.order_id
     and platforms.platform = matching_orders.platform
 {%- if is_incremental() %}
-left join (select distinct order_id, created_date from {{ this }}) as before
+left join (
+    select distinct order_id, created_date from {{ this }}
+    where order_id in (select order_id from changed_orders)
+) as before
     on orders.order_id = before.order_id
 {%- endif %}

@@ -38,6 +38,9 @@ select
     {{ audit_run_at() }} as _audited_at
 from changed
 {%- if is_incremental() %}
-left join {{ this }} as before
+left join (
+    select order_id, created_date from {{ this }}
+    where order_id in (select order_id from changed)
+) as before
     on changed.order_id = before.order_id
 {%- endif %}
