@@ -87,7 +87,7 @@ def csv_records(
             line = reader.line_num
             for fields in reader:
                 start, line = line + 1, reader.line_num
-                if not any(field.strip() for field in fields):
+                if not "".join(fields).strip():  # no value at all (faster than any() per field)
                     continue
                 if len(fields) != len(header):
                     yield start, f"has {len(fields)} fields, the header has {len(header)}"

@@ -14,10 +14,9 @@ import json
 import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -80,9 +79,12 @@ _FALSE = frozenset({"false", "no", "0"})
 _UTC = dt.UTC
 
 
-@dataclass(frozen=True, slots=True)
-class Order:
-    """A valid order before hashing; `record` holds plaintext PII and must never be written."""
+class Order(NamedTuple):
+    """A valid order before hashing; `record` holds plaintext PII and must never be written.
+
+    A NamedTuple, not a frozen dataclass: one is built per record, and a dataclass takes three
+    times as long (a second of a million-order load).
+    """
 
     order_id: str
     created_at: dt.datetime
