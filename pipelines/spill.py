@@ -67,8 +67,9 @@ class SpillWriter:
         self.spilled = Spilled(path, spill.with_suffix(".rows"), spill.with_suffix(".rejects"))
         self._table, self._extra = table, extra
         schema = table.arrow_schema if extra is None else table.arrow_schema.append(extra)
-        self._rows_out = pa.ipc.new_stream(str(self.spilled.rows), schema)
-        self._rejects_out = pa.ipc.new_stream(str(self.spilled.rejects), REJECTS)
+        self._files = (pa.OSFile(str(self.spilled.rows), "wb"), pa.OSFile(str(self.spilled.rejects), "wb"))
+        self._rows_out = pa.ipc.new_stream(self._files[0], schema)
+        self._rejects_out = pa.ipc.new_stream(self._files[1], REJECTS)
         self._rows: list[tuple[Any, ...]] = []
         self._extras: list[Any] = []
         self._rejects: list[tuple[int, str]] = []
@@ -95,6 +96,8 @@ class SpillWriter:
             self._write_rejects()
         self._rows_out.close()
         self._rejects_out.close()
+        for file in self._files:
+            file.close()
 
     def _write_rows(self) -> None:
         if self._rows:
