@@ -6,8 +6,10 @@
 Prints, per stage, wall time and peak memory (RSS of the stage's process tree) for a full run
 on a fresh warehouse and for an incremental run that adds one new day to the loaded year;
 and the floor: DuckDB computing the window's gap and dedup figures straight from the raw
-files (benchmarks/floor.sql). Every stage runs as its own process, the way `signal-audit`
-runs them, so each one's peak memory is its own. Figures are medians over --runs.
+files (benchmarks/floor.sql); then the same one-day run on a short history (30 days), so a
+stage whose cost grows with the history shows as the difference. Every stage runs as its own
+process, the way `signal-audit` runs them, so each one's peak memory is its own. Figures are
+medians over --runs.
 """
 
 from __future__ import annotations
@@ -132,6 +134,9 @@ def main() -> None:
     parser.add_argument("--orders-per-day", type=int, default=2740)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/signal-audit-benchmark"))
+    parser.add_argument("--short-history", type=int, default=30, metavar="DAYS",
+                        help="also time one more day on a history this long, to compare with the full "
+                             "history (0 to skip)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
@@ -159,6 +164,17 @@ def main() -> None:
             incremental.setdefault(stage, []).append(m)
         shutil.rmtree(warehouse.parent, ignore_errors=True)
 
+    # the same one-day run on a short history: a stage whose cost grows with history shows here
+    short: dict[str, Measure] = {}
+    if args.short_history:
+        print(f"one more day on {args.short_history} days of history", flush=True)
+        short_shop, short_wh = args.work / "short" / "shop", args.work / "short" / "audit.duckdb"
+        generate(short_shop, args.short_history, args.orders_per_day)
+        audit_stages(short_shop, short_wh)
+        generate(short_shop, args.short_history + 1, args.orders_per_day, first_day=args.short_history, n_days=1)
+        short = audit_stages(short_shop, short_wh)
+        shutil.rmtree(short_wh.parent, ignore_errors=True)
+
     full_med = {k: median(v) for k, v in full.items()}
     inc_med = {k: median(v) for k, v in incremental.items()}
     floor_med = median(floors)
@@ -173,6 +189,12 @@ def main() -> None:
         inc_s, inc_mb = (i.seconds, i.peak_rss_mb) if i else (0.0, 0.0)
         print(f"{stage:32} {f.seconds:9.1f} {f.peak_rss_mb:9.0f} {inc_s:9.1f} {inc_mb:9.0f}")
     print(f"{'audit total (without generate)':32} {full_total:9.1f} {'':9} {inc_total:9.1f}")
+    if short:
+        print(f"\none more day, by length of history (s): {args.short_history} days vs {args.days} days")
+        for stage, m in short.items():
+            print(f"  {stage:30} {m.seconds:9.1f} {inc_med[stage].seconds:9.1f}")
+        print(f"  {'total':30} {sum(m.seconds for m in short.values()):9.1f} "
+              f"{sum(m.seconds for k, m in inc_med.items() if k != 'generate'):9.1f}")
     print(f"\nfloor (DuckDB alone, benchmarks/floor.sql): {floor_med.seconds:.1f} s, {floor_med.peak_rss_mb:.0f} MB")
     print(f"floor figures (gap, dedup per platform) equal the audit's marts: {'yes' if all(agree) else 'NO'}")
     peak = max(m.peak_rss_mb for m in [*full_med.values(), *inc_med.values()])
@@ -188,6 +210,7 @@ def main() -> None:
             "full": {k: vars(m) for k, m in full_med.items()},
             "incremental": {k: vars(m) for k, m in inc_med.items()},
             "floor": vars(floor_med),
+            "one_more_day_on_short_history": {k: vars(m) for k, m in short.items()},
         }, indent=2))
 
 

@@ -80,3 +80,19 @@
         delete from {{ this }} where report_date in ({{ changed_days(day_kind) }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- In an incremental build, a filter keeping `date_column` within the first and last day of
+    `days_sql` (a query of one date column), read when the model compiles: a literal range lets
+    the engine skip the blocks of a big table outside the days being rebuilt. `true` otherwise. -#}
+{% macro within_days_of(date_column, days_sql) -%}
+    {%- if is_incremental() and execute -%}
+        {%- set bounds = run_query("select min(d), max(d) from (" ~ days_sql ~ ") as days(d)").rows[0] -%}
+        {%- if bounds[0] is none -%}
+            false
+        {%- else -%}
+            {{ date_column }} between cast('{{ bounds[0] }}' as date) and cast('{{ bounds[1] }}' as date)
+        {%- endif -%}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -14,7 +14,7 @@ import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines import manifest
+from pipelines import manifest, upgrade
 from pipelines.files import InputError, expand
 from pipelines.order_records import file_format
 from pipelines.rejects import Tally
@@ -90,6 +90,7 @@ def run_load(
 
     warehouse = config.warehouse
     ensure_writable(warehouse)
+    upgrade.refuse_old_layout(warehouse)
     known = {} if reload_all else manifest.loaded(warehouse)
     fresh = {name: manifest.new_or_changed(paths, known) for name, paths in files.items()}
     skipped = {name: tuple(str(p) for p in paths if p not in fresh[name]) for name, paths in files.items()}

@@ -14,6 +14,11 @@
     on_schema_change='sync_all_columns',
 ) }}
 
+{%- set batch_days -%}
+    select event_date from {{ ref('int_event_orders') }}
+    where channel = 'server' and is_purchase and {{ changed_since_last_build() }}
+{%- endset %}
+
 with
 
 batch as (
@@ -53,6 +58,7 @@ events as (
         on events.event_key = batch.event_key
         and events.event_date = batch.event_date
     where events.channel = 'server' and events.is_purchase
+        and {{ within_days_of('events.event_date', batch_days) }}
 
 ),
 
@@ -69,6 +75,7 @@ key_flags as (
     from {{ ref('int_event_match_keys') }} as keys
     where is_purchase
     {%- if is_incremental() %}
+        and {{ within_days_of('keys.event_date', batch_days) }}
         and exists (
             select 1 from batch where batch.event_key = keys.event_key and batch.event_date = keys.event_date
         )

@@ -10,6 +10,11 @@
     on_schema_change='sync_all_columns',
 ) }}
 
+{%- set batch_days -%}
+    select event_date from {{ ref('int_event_orders') }}
+    where channel = 'server' and {{ changed_since_last_build() }}
+{%- endset %}
+
 with
 
 tied as (
@@ -40,6 +45,7 @@ compared as (
         select event_key, hashed_email, hashed_phone from {{ ref('int_event_match_quality') }}
         {%- if is_incremental() %}
         where event_key in (select event_key from tied)
+            and {{ within_days_of('event_date', batch_days) }}
         {%- endif %}
     ) as quality
         on tied.event_key = quality.event_key

@@ -19,25 +19,26 @@ orders as (
 
 ),
 
+{%- set event_columns = [
+    'event_key', 'platform', 'channel', 'event_id', 'order_ref', 'event_name', 'is_purchase',
+    'is_request_accepted', 'sent_at', 'event_at', 'event_date',
+] -%}
+
 events as (
 
-    select
-        event_key,
-        platform,
-        channel,
-        event_id,
-        order_ref,
-        event_name,
-        is_purchase,
-        is_request_accepted,
-        sent_at,
-        event_at,
-        event_date
-    from {{ ref('int_events') }} as events
+    select {{ event_columns | join(', ') }}
+    from {{ ref('int_events') }}
     {%- if is_incremental() %}
     where {{ changed_since_last_build() }}
-        or events.order_ref in (select order_id from {{ ref('int_orders') }} where {{ changed_since_last_build() }})
-        or events.event_id in (select order_id from {{ ref('int_orders') }} where {{ changed_since_last_build() }})
+
+    union all
+
+    -- events tied before whose order (by order_ref or event_id) was loaded again or late:
+    -- found in this narrow table, not in the wide events
+    select {{ event_columns | join(', ') }}
+    from {{ this }} as tied
+    where tied.order_ref in (select order_id from {{ ref('int_orders') }} where {{ changed_since_last_build() }})
+        or tied.event_id in (select order_id from {{ ref('int_orders') }} where {{ changed_since_last_build() }})
     {%- endif %}
 
 )

@@ -1,0 +1,40 @@
+"""Warehouses written by an earlier version of signal-audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipelines.files import InputError
+
+
+def refuse_old_layout(warehouse: Path) -> None:
+    """Raise InputError when `warehouse` holds raw tables without `_dlt_load_id`.
+
+    Raw rows carry the id of the dlt load that wrote them since dbt's incremental models key on
+    it. dlt cannot add that NOT NULL column to a table that already holds rows, and an old row
+    without it would never reach the incremental models: such a warehouse is rebuilt from the
+    inputs rather than patched.
+    """
+    if not warehouse.exists():
+        return
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        old = con.execute(
+            """
+            select count(*) from information_schema.tables as t
+            where t.table_schema = 'raw' and t.table_name in ('orders', 'delivery_log', 'platform_reports')
+              and not exists (
+                  select 1 from information_schema.columns as c
+                  where c.table_schema = 'raw' and c.table_name = t.table_name
+                    and c.column_name = '_dlt_load_id')
+            """
+        ).fetchone()
+    finally:
+        con.close()
+    if old and old[0]:
+        raise InputError(
+            f"the warehouse {warehouse} was written by an earlier version of signal-audit; "
+            "audit into a new one (delete it, or pass another --warehouse) and every input is loaded again"
+        )

@@ -1,0 +1,29 @@
+"""A warehouse from before raw rows carried their load id is refused in one sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.files import InputError
+from pipelines.upgrade import refuse_old_layout
+
+
+def test_a_warehouse_without_load_ids_is_refused_with_what_to_do(tmp_path: Path):
+    warehouse = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema raw; create table raw.orders (order_id varchar)")
+    con.close()
+    with pytest.raises(InputError, match="earlier version of signal-audit; audit into a new one"):
+        refuse_old_layout(warehouse)
+
+
+def test_a_current_or_missing_warehouse_passes(tmp_path: Path):
+    refuse_old_layout(tmp_path / "none.duckdb")
+    warehouse = tmp_path / "new.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema raw; create table raw.orders (order_id varchar, _dlt_load_id varchar)")
+    con.close()
+    refuse_old_layout(warehouse)
