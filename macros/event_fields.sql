@@ -1,5 +1,5 @@
 {#- Presence and validity of each canonical event field, as SQL over int_event_fields' `prepared`
-    CTE. The fields a platform requires or recommends are rows of seeds/required_fields.csv;
+    CTE (one flag column per field there; the fields' rows are picked when counting). The fields a platform requires or recommends are rows of seeds/required_fields.csv;
     a field named there must have a rule here. -#}
 {% macro event_field_rules() -%}
     {{ return({
@@ -22,10 +22,61 @@
     }) }}
 {%- endmacro %}
 
-{% macro event_field_case(kind) -%}
-    case field_name
+{#- Select-list items: `<field>_present` and `<field>_valid` for every field with a rule. -#}
+{% macro event_field_flags() -%}
     {%- for name, rule in event_field_rules().items() %}
-        when '{{ name }}' then coalesce({{ rule[0] if kind == 'present' else rule[1] }}, false)
+    coalesce({{ rule[0] }}, false) as {{ name }}_present,
+    coalesce({{ rule[1] }}, false) as {{ name }}_valid{{ ',' if not loop.last }}
     {%- endfor %}
-    end
+{%- endmacro %}
+
+{#- A query: events, events_present, events_valid and events_invalid per required or recommended
+    field of each platform (seeds/required_fields.csv), over the rows of int_event_fields that
+    `where_sql` keeps, grouped by `group_columns` (which must include platform). Web-scoped
+    fields count only events whose action source is a website (or missing). The events are
+    summed first and the fields picked after: one pass over the events, not one per field. -#}
+{% macro event_field_counts(where_sql, group_columns) -%}
+    {%- set rules = event_field_rules() -%}
+    with summed as (
+        select
+            {{ group_columns | join(', ') }},
+            is_web,
+            count(*) as events,
+            {%- for name in rules %}
+            sum(case when {{ name }}_present then 1 else 0 end) as {{ name }}_present,
+            sum(case when {{ name }}_valid then 1 else 0 end) as {{ name }}_valid,
+            sum(case when {{ name }}_present and not {{ name }}_valid then 1 else 0 end) as {{ name }}_invalid{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ ref('int_event_fields') }}
+        where {{ where_sql }}
+        group by {{ group_columns | join(', ') }}, is_web
+    ),
+    picked as (
+        select
+            {% for column in group_columns %}summed.{{ column }}, {% endfor %}
+            required.field_name,
+            required.requirement,
+            summed.events,
+            {%- for kind in ['present', 'valid', 'invalid'] %}
+            case required.field_name
+                {%- for name in rules %}
+                when '{{ name }}' then summed.{{ name }}_{{ kind }}
+                {%- endfor %}
+            end as events_{{ kind }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from summed
+        inner join {{ ref('required_fields') }} as required
+            on summed.platform = required.platform
+            and (required.scope = 'all' or summed.is_web)
+    )
+    select
+        {{ group_columns | join(', ') }},
+        field_name,
+        requirement,
+        sum(events) as events,
+        sum(events_present) as events_present,
+        sum(events_valid) as events_valid,
+        sum(events_invalid) as events_invalid
+    from picked
+    group by {{ group_columns | join(', ') }}, field_name, requirement
 {%- endmacro %}

@@ -6,18 +6,23 @@ with
 
 platforms as ({{ audited_platforms() }}),
 
+counted as (
+
+    {{ event_field_counts(in_audit_window('event_date'), ['platform']) }}
+
+),
+
 by_field as (
 
     select
         platform,
         field_name,
-        count(*) as events,
-        1.0 * sum(case when is_valid then 1 else 0 end) / count(*) as validity,
-        1.0 * sum(case when not is_present then 1 else 0 end) / count(*) as missing_share,
-        1.0 * sum(case when is_present and not is_valid then 1 else 0 end) / count(*) as invalid_share
-    from {{ ref('int_event_fields') }}
-    where requirement = 'required' and {{ in_audit_window('event_date') }}
-    group by platform, field_name
+        events,
+        1.0 * events_valid / events as validity,
+        1.0 * (events - events_present) / events as missing_share,
+        1.0 * events_invalid / events as invalid_share
+    from counted
+    where requirement = 'required'
 
 ),
 

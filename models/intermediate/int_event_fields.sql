@@ -1,5 +1,6 @@
-{#- One row per server purchase event and field its platform requires or recommends
-    (seeds/required_fields.csv), with whether the field is present and valid. Fields scoped
+{#- One row per server purchase event, with whether each field that has a rule is present and
+    valid (<field>_present, <field>_valid). Which fields a platform requires or recommends is
+    seeds/required_fields.csv, applied when counting (macros/event_fields.sql); fields scoped
     to web apply to events whose action source is a website (or missing). Valid means: a
     value is a number above 0 (a JSON number, or a string
     that reads as one like "12.99"; "12,99" does not); a currency is a real ISO 4217
@@ -108,28 +109,13 @@ prepared as (
 
 ),
 
-applicable as (
-
-    select
-        prepared.*,
-        required.field_name,
-        required.requirement
-    from prepared
-    inner join {{ ref('required_fields') }} as required
-        on prepared.platform = required.platform
-        and (required.scope = 'all' or prepared.is_web)
-
-)
-
 select
     event_key,
     platform,
     event_name,
     event_date,
     order_id,
-    field_name,
-    requirement,
-    {{ event_field_case('present') }} as is_present,
-    {{ event_field_case('valid') }} as is_valid,
+    is_web,
+    {{ event_field_flags() }},
     {{ audit_run_at() }} as _audited_at
-from applicable
+from prepared

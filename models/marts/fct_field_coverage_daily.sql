@@ -7,17 +7,23 @@
     pre_hook="{{ delete_changed_days('event') }}",
 ) }}
 -- depends_on: {{ ref('int_changed_days') }}
+with
+
+counted as (
+
+    {{ event_field_counts(on_changed_days('event_date', 'event'), ['event_date', 'platform', 'event_name']) }}
+
+)
+
 select
     event_date as report_date,
     platform,
     event_name,
     field_name,
     requirement,
-    cast(count(*) as {{ dbt.type_bigint() }}) as events,
-    cast(sum(case when is_present then 1 else 0 end) as {{ dbt.type_bigint() }}) as events_present,
-    cast(sum(case when is_valid then 1 else 0 end) as {{ dbt.type_bigint() }}) as events_valid,
-    1.0 * sum(case when is_present then 1 else 0 end) / count(*) as coverage_pct,
-    1.0 * sum(case when is_valid then 1 else 0 end) / count(*) as validity_pct
-from {{ ref('int_event_fields') }}
-where {{ on_changed_days('event_date', 'event') }}
-group by event_date, platform, event_name, field_name, requirement
+    cast(events as {{ dbt.type_bigint() }}) as events,
+    cast(events_present as {{ dbt.type_bigint() }}) as events_present,
+    cast(events_valid as {{ dbt.type_bigint() }}) as events_valid,
+    1.0 * events_present / events as coverage_pct,
+    1.0 * events_valid / events as validity_pct
+from counted
