@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 TABLE = "raw._loaded_files"
 
@@ -46,9 +47,13 @@ def new_or_changed(files: Sequence[Path], known: Mapping[str, tuple[int, int]]) 
 
 def record(warehouse: Path, files: Mapping[str, Sequence[Path]]) -> None:
     """Remember `files` (by source) as loaded, with their size and time as read."""
-    rows = [(source, str(p), *stamp(p)) for source, paths in files.items() for p in paths]
+    # by path: a file given for two sources is recorded once, for the last (as row-by-row
+    # `insert or replace` did; one statement may not replace a row twice)
+    rows = {str(p): (source, str(p), *stamp(p)) for source, paths in files.items() for p in paths}
     if not rows:
         return
+    columns = list(zip(*rows.values(), strict=True))
+    new_files = pa.table(dict(zip(("source", "path", "size", "mtime_ns"), columns, strict=True)))
     con = duckdb.connect(str(warehouse))
     try:
         con.execute("create schema if not exists raw")
@@ -57,8 +62,9 @@ def record(warehouse: Path, files: Mapping[str, Sequence[Path]]) -> None:
             "source varchar not null, path varchar primary key, size bigint not null, "
             "mtime_ns bigint not null, loaded_at timestamptz not null default current_timestamp)"
         )
-        con.executemany(
-            f"insert or replace into {TABLE} (source, path, size, mtime_ns) values (?, ?, ?, ?)", rows
-        )
+        # one statement: executemany takes about 2 ms a row, 0.7 s for a year of daily files
+        con.register("new_files", new_files)
+        con.execute(f"insert or replace into {TABLE} (source, path, size, mtime_ns) "
+                    "select source, path, size, mtime_ns from new_files")
     finally:
         con.close()
