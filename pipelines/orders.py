@@ -3,19 +3,23 @@ later of two rows for one order wins."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.extract.items import DataItemWithMeta
 
 from pipelines.order_records import ORDERS, parse_file
 from pipelines.rejects import Position, Rejected, Tally, emit
 from pipelines.spill import Spilled, spilled_files
 from signal_audit.config import OrdersConfig
+
+# A row's place in the load as one number: file index in the high bits, line in the low ones,
+# so that later rows have larger numbers.
+_LINE_BITS = 32
 
 
 @dlt.resource(name="orders")
@@ -38,35 +42,58 @@ def read_orders(
     """
     with spilled_files(partial(parse_file, config=config), files, workers) as spilled:
         parsed: list[Spilled] = []
-        last: dict[str, tuple[int, int]] = {}  # order_id -> (file index, line) of its last row
-        for i, file in enumerate(spilled):
+        keys: list[pa.Table] = []  # order_id and place of every row, in Arrow: no Python objects
+        for index, file in enumerate(spilled):
             parsed.append(file)
-            for batch in file.row_batches():
-                lines = zip(itertools.repeat(i), batch["_source_line"].to_pylist())
-                last.update(zip(batch["order_id"].to_pylist(), lines, strict=True))
-        for i, file in enumerate(parsed):
+            keys += (_keys(batch, index) for batch in file.row_batches())
+        superseded = _superseded(pa.concat_tables(keys) if keys else None)
+        earlier = pa.array(superseded.keys(), pa.int64())
+        for index, file in enumerate(parsed):
             path = str(file.path)
             for batch in file.reject_batches():
                 for line, reason in zip(batch["line"].to_pylist(), batch["reason"].to_pylist(), strict=True):
                     yield Rejected(Position(path, line), reason)
             for batch in file.row_batches():
-                yield from _latest(batch, i, last, files)
+                yield from _latest(batch, index, superseded, earlier, files)
             file.unlink()
 
 
+def _keys(batch: pa.RecordBatch, index: int) -> pa.Table:
+    place = pc.add(batch["_source_line"], pa.scalar(index << _LINE_BITS, pa.int64()))
+    return pa.table({"order_id": batch["order_id"], "place": place})
+
+
+def _superseded(keys: pa.Table | None) -> dict[int, int]:
+    """Place of each row that is not its order's last -> place of that last row."""
+    if keys is None:
+        return {}
+    per_order = keys.group_by("order_id").aggregate([("place", "max"), ("place", "count")])
+    repeated = per_order.filter(pc.greater(per_order["place_count"], 1))
+    if repeated.num_rows == 0:  # the usual case: no order twice in the load
+        return {}
+    rows = keys.join(repeated.select(["order_id", "place_max"]), "order_id")
+    rows = rows.filter(pc.not_equal(rows["place"], rows["place_max"]))
+    return dict(zip(rows["place"].to_pylist(), rows["place_max"].to_pylist(), strict=True))
+
+
 def _latest(
-    batch: pa.RecordBatch, index: int, last: dict[str, tuple[int, int]], files: Sequence[Path]
+    batch: pa.RecordBatch,
+    index: int,
+    superseded: dict[int, int],
+    earlier: pa.Int64Array,
+    files: Sequence[Path],
 ) -> Iterator[pa.RecordBatch | Rejected]:
-    """The rows of `batch` (from file `index`) that are their order's last; the others rejected."""
-    keys = batch["order_id"].to_pylist()
-    lines = batch["_source_line"].to_pylist()
-    latest = [last[key] == (index, line) for key, line in zip(keys, lines, strict=True)]
-    if all(latest):
-        yield batch
-        return
-    path = str(files[index])
-    for key, line, is_latest in zip(keys, lines, latest, strict=True):
-        if not is_latest:
-            later, later_line = last[key]
-            yield Rejected(Position(path, line), f"superseded by {Position(str(files[later]), later_line)}")
-    yield batch.filter(pa.array(latest))
+    """The rows of `batch` (from file `index`) that are their order's last; the others (their
+    places in `earlier`, the keys of `superseded`) rejected."""
+    if superseded:
+        places = _keys(batch, index)["place"]
+        is_earlier = pc.is_in(places, value_set=earlier)
+        if pc.any(is_earlier).as_py():
+            for place in pc.filter(places, is_earlier).to_pylist():
+                yield Rejected(_position(place, files), f"superseded by {_position(superseded[place], files)}")
+            batch = batch.filter(pc.invert(is_earlier))
+    yield batch
+
+
+def _position(place: int, files: Sequence[Path]) -> Position:
+    return Position(str(files[place >> _LINE_BITS]), place & ((1 << _LINE_BITS) - 1))
