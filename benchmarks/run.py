@@ -65,7 +65,8 @@ def generate(shop: Path, days: int, per_day: int, first_day: int = 0, n_days: in
     return measure(command)
 
 
-def audit_stages(shop: Path, warehouse: Path) -> dict[str, Measure]:
+def audit_stages(shop: Path, warehouse: Path, dbt_results: Path | None = None) -> dict[str, Measure]:
+    """Time each stage; `dbt_results` keeps a copy of the build's run_results.json (per model)."""
     files = inputs(shop)
     wh = ["--warehouse", str(warehouse)]
     stages = {
@@ -73,8 +74,10 @@ def audit_stages(shop: Path, warehouse: Path) -> dict[str, Measure]:
         "load delivery log (dlt)": measure([*CLI, "load", *wh, "--delivery-log", files["delivery_log"]]),
         "load platform reports (dlt)": measure([*CLI, "load", *wh, "--platform-reports", files["platform_reports"]]),
         "dbt build": measure([*CLI, "build", *wh]),
-        "checks (GX)": measure([*CLI, "check", *wh], ok_codes=(0, 1)),  # 1: checks failed, as planted
     }
+    if dbt_results is not None:
+        shutil.copy(ROOT / "target" / "run_results.json", dbt_results)
+    stages["checks (GX)"] = measure([*CLI, "check", *wh], ok_codes=(0, 1))  # 1: checks failed, as planted
     if has_report_command():
         stages["report"] = measure([*CLI, "report", *wh])
     return stages
@@ -124,6 +127,12 @@ def audit_figures(warehouse: Path) -> list[tuple]:
         con.close()
 
 
+def slowest_nodes(run_results: Path, top: int = 8) -> list[tuple[float, str]]:
+    results = json.loads(run_results.read_text())["results"]
+    timed = sorted(((r["execution_time"], r["unique_id"].split(".", 2)[-1]) for r in results), reverse=True)
+    return timed[:top]
+
+
 def median(measures: list[Measure]) -> Measure:
     return Measure(statistics.median(m.seconds for m in measures), max(m.peak_rss_mb for m in measures))
 
@@ -153,14 +162,14 @@ def main() -> None:
         full.setdefault("generate", []).append(generate(shop, args.days, args.orders_per_day))
         floor_measure, floor_rows = floor(shop)
         floors.append(floor_measure)
-        for stage, m in audit_stages(shop, warehouse).items():
+        for stage, m in audit_stages(shop, warehouse, args.work / f"dbt_full_run{run + 1}.json").items():
             full.setdefault(stage, []).append(m)
         audit = [[str(v) for v in row] for row in audit_figures(warehouse)]
         agree.append(audit == [row[:5] + row[6:] for row in floor_rows])
         # one more day arrives
         incremental.setdefault("generate", []).append(
             generate(shop, args.days + 1, args.orders_per_day, first_day=args.days, n_days=1))
-        for stage, m in audit_stages(shop, warehouse).items():
+        for stage, m in audit_stages(shop, warehouse, args.work / f"dbt_one_day_run{run + 1}.json").items():
             incremental.setdefault(stage, []).append(m)
         shutil.rmtree(warehouse.parent, ignore_errors=True)
 
@@ -189,6 +198,10 @@ def main() -> None:
         inc_s, inc_mb = (i.seconds, i.peak_rss_mb) if i else (0.0, 0.0)
         print(f"{stage:32} {f.seconds:9.1f} {f.peak_rss_mb:9.0f} {inc_s:9.1f} {inc_mb:9.0f}")
     print(f"{'audit total (without generate)':32} {full_total:9.1f} {'':9} {inc_total:9.1f}")
+    for kind in ("full", "one_day"):
+        print(f"\ndbt, slowest nodes of the {kind.replace('_', ' ')} build (run 1, s):")
+        for seconds, node in slowest_nodes(args.work / f"dbt_{kind}_run1.json"):
+            print(f"  {node:60} {seconds:7.1f}")
     if short:
         print(f"\none more day, by length of history (s): {args.short_history} days vs {args.days} days")
         for stage, m in short.items():
