@@ -33,10 +33,12 @@ PIPELINE_NAME = "signal_audit"
 # cursor that moved on would skip what a dropped package held).
 SOURCES_PIPELINE_NAME = "signal_audit_sources"
 DATASET = "raw"
-# dlt would otherwise keep a copy of every loaded file in its state folder; and every raw row
-# carries the id of the load that wrote it (`_dlt_load_id`, listed in raw._dlt_loads), which is
-# how dbt's incremental models pick up only what arrived since their last build.
-LOAD_CONFIG = {"load.delete_completed_jobs": True, "normalize.parquet_normalizer.add_dlt_load_id": True}
+# dlt would otherwise keep a copy of every loaded file in its state folder, and a copy of the
+# last load's rows in raw_staging (for a year of logs, half the warehouse)
+LOAD_CONFIG = {"load.delete_completed_jobs": True, "load.truncate_staging_dataset": True}
+# every raw row carries the id of the load that wrote it (`_dlt_load_id`, listed in
+# raw._dlt_loads): dbt's incremental models read the loads after the newest one they hold
+ADD_LOAD_ID = "normalize.parquet_normalizer.add_dlt_load_id"
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,9 @@ def run_load(
 
 
 def _pipeline(name: str, warehouse: Path) -> dlt.Pipeline:
+    # set for the process, not per run: whatever these pipelines extract, even a package a run
+    # died before loading, carries the load id the raw tables require
+    dlt.config[ADD_LOAD_ID] = True
     credentials = DuckDbCredentials(str(warehouse))
     # DuckDB takes 80% of RAM by default; merging millions of log lines should spill to disk
     # instead (the same limit dbt uses, profiles.yml).
