@@ -69,25 +69,32 @@ def _rounded(row: tuple) -> tuple:
     return tuple(round(v, 9) if isinstance(v, float) else v for v in row)
 
 
+def audit_daily_and_at_once(
+    first: InputsConfig, everything: InputsConfig, root: Path
+) -> tuple[Path, dict[str, list[tuple]]]:
+    """Audit `first` then `everything` in one warehouse, `everything` at once in another;
+    assert every mart row is the same. The daily warehouse and its marts."""
+    daily = root / "daily" / "audit.duckdb"
+    run_load(Config(warehouse=daily, inputs=first))
+    build(daily)
+    run_load(Config(warehouse=daily, inputs=everything))
+    build(daily)
+    once = root / "once" / "audit.duckdb"
+    run_load(Config(warehouse=once, inputs=everything))
+    build(once)
+    got, expected = marts(daily), marts(once)
+    for mart in MARTS:
+        assert got[mart] == expected[mart], mart
+    return daily, got
+
+
 def test_day_by_day_equals_all_at_once(tmp_path: Path):
     shop = tmp_path / "shop"
     generate_shop(preset("messy_payloads", days=12, orders_per_day=40), shop)
     first, everything = split_by_day(shop, tmp_path / "split", last_day="2026-10-30")
 
-    daily = tmp_path / "daily" / "audit.duckdb"
-    run_load(Config(warehouse=daily, inputs=first))
-    build(daily)
-    run_load(Config(warehouse=daily, inputs=everything))
-    build(daily)
-
-    once = tmp_path / "once" / "audit.duckdb"
-    run_load(Config(warehouse=once, inputs=everything))
-    build(once)
-
-    got, expected = marts(daily), marts(once)
-    for mart in MARTS:
-        assert got[mart] == expected[mart], mart
-    assert len(expected["fct_conversion_gap_daily"]) >= 36  # 12 days x 3 platforms at least
+    _, both = audit_daily_and_at_once(first, everything, tmp_path)
+    assert len(both["fct_conversion_gap_daily"]) >= 36  # 12 days x 3 platforms at least
 
 
 def test_late_and_reexported_orders_equal_all_at_once(tmp_path: Path):
@@ -109,18 +116,7 @@ def test_late_and_reexported_orders_equal_all_at_once(tmp_path: Path):
     _write(split / "orders_held.csv", held)
     _write(split / "orders_zfixed.csv", fixed)  # after orders_early: the later row of an order wins
 
-    daily = tmp_path / "daily" / "audit.duckdb"
-    run_load(Config(warehouse=daily, inputs=first))
-    build(daily)
-    run_load(Config(warehouse=daily, inputs=everything))
-    build(daily)
-    once = tmp_path / "once" / "audit.duckdb"
-    run_load(Config(warehouse=once, inputs=everything))
-    build(once)
-
-    got, expected = marts(daily), marts(once)
-    for mart in MARTS:
-        assert got[mart] == expected[mart], mart
+    daily, got = audit_daily_and_at_once(first, everything, tmp_path)
     assert redated["created_at"][:10] != "2026-10-25" and len(held) >= 10
 
     build(daily)  # nothing new arrived
