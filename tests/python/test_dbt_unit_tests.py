@@ -1,4 +1,5 @@
-"""dbt's unit tests (models/_unit_tests.yml): the trickiest SQL on inline rows with known answers.
+"""dbt's unit tests (every `unit_tests:` YAML under models/): the trickiest SQL and every rule's
+edges on inline rows with known answers.
 
 Audits skip them (they test the project, not the user's data); this runs every one of them.
 """
@@ -10,6 +11,8 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+
+import yaml
 
 from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
 from signal_audit.transform import dbt_executable
@@ -29,5 +32,9 @@ def test_every_dbt_unit_test_passes(audited, tmp_path: Path):
     results = [r for r in json.loads((target / "run_results.json").read_text())["results"]
                if r["unique_id"].startswith("unit_test.")]
     assert {r["status"] for r in results} == {"pass"}
-    defined = (PROJECT_DIR / "models" / "_unit_tests.yml").read_text().count("\n  - name: ")
-    assert len(results) == defined >= 6
+    defined = sum(_unit_tests_defined(path) for path in (PROJECT_DIR / "models").rglob("*.yml"))
+    assert len(results) == defined >= 15
+
+
+def _unit_tests_defined(path: Path) -> int:
+    return len((yaml.safe_load(path.read_text()) or {}).get("unit_tests") or [])
