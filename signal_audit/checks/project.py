@@ -15,7 +15,7 @@ What it holds:
   with the same number), and a suite whose expectation follows the seed's direction;
 - one suite on the whole scorecard: no row says fail, whatever its check (a check GX does
   not know can never pass silently);
-- one suite on the landed data: per input, the share of rows rejected and the age of the
+- two suites on the landed data: per input, the share of rows rejected and the age of its
   newest rows, against `max_rejected_share` and `max_load_age_hours`;
 - checkpoints `scorecard` and `landed_data` (results by platform and check, and by input),
   each updating the Data Docs, which keep every run under `gx/uncommitted/`.
@@ -42,7 +42,9 @@ MARTS = "marts"  # schema of rpt_signal_scorecard and audit_settings
 SCORECARD_CHECKPOINT = "scorecard"
 LANDED_CHECKPOINT = "landed_data"
 STATUS_SUITE = "scorecard_no_failing_row"
-LANDED_SUITE = "landed_data"
+LANDED_ASSET = "landed_data"
+REJECTED_SUITE = "landed_rejected_share"
+LOAD_AGE_SUITE = "landed_load_age"
 _NAMESPACE = uuid.UUID("5d1c8f0e-8a43-4c1b-9a57-3c7a3f2f6b10")
 
 
@@ -51,7 +53,8 @@ def suite_name(check: Check) -> str:
 
 
 def generate(gx_dir: Path = GX_DIR, project_dir: Path = PROJECT_DIR) -> list[Path]:
-    """Write the project into `gx_dir`; return the files written (unchanged ones are not)."""
+    """Write the project into `gx_dir`; return the files written or removed (unchanged ones are
+    left alone)."""
     files = render(project_dir)
     written = []
     for relative, text in files.items():
@@ -79,22 +82,24 @@ def render(project_dir: Path = PROJECT_DIR) -> dict[str, str]:
     for check in checks:
         assets[f"check__{check.check_name}"] = _query_asset(f"check__{check.check_name}", _check_query(check))
         suites[suite_name(check)] = _check_expectations(check)
-    assets["scorecard"] = {
-        "type": "table",
-        "id": _id("asset", "scorecard"),
-        "batch_metadata": {},
-        "batch_definitions": {BATCH: {"id": _id("batch_definition", "scorecard"), "partitioner": None}},
-        "table_name": "rpt_signal_scorecard",
-        "schema_name": MARTS,
-    }
+    assets["scorecard"] = _query_asset("scorecard", (
+        "select platform, check_name, status, metric_value, summary\n"
+        f"from {MARTS}.rpt_signal_scorecard\n"))
     suites[STATUS_SUITE] = [_expectation(STATUS_SUITE, 0, "expect_column_values_to_not_be_in_set", {
         "column": "status", "value_set": ["fail"],
     }, "No scorecard row says fail, whatever its check: a check GX has no suite for cannot pass silently.")]
-    assets[LANDED_SUITE] = _query_asset(LANDED_SUITE, _landed_query(inputs))
-    suites[LANDED_SUITE] = _landed_expectations()
+    assets[LANDED_ASSET] = _query_asset(LANDED_ASSET, _landed_query(inputs))
+    suites[REJECTED_SUITE] = _landed_expectations(
+        REJECTED_SUITE, "max_rejected_share", "rejected_share",
+        "Per input, the share of its rows rejected (raw.rejected_rows) is at most max_rejected_share; "
+        "inputs that never had a row are not judged.")
+    suites[LOAD_AGE_SUITE] = _landed_expectations(
+        LOAD_AGE_SUITE, "max_load_age_hours", "load_age_hours",
+        "Per input, its newest rows landed at most max_load_age_hours ago (raw._dlt_loads); "
+        "inputs without rows are not judged.")
 
     asset_of_suite = {suite_name(c): f"check__{c.check_name}" for c in checks}
-    asset_of_suite |= {STATUS_SUITE: "scorecard", LANDED_SUITE: LANDED_SUITE}
+    asset_of_suite |= {STATUS_SUITE: "scorecard", REJECTED_SUITE: LANDED_ASSET, LOAD_AGE_SUITE: LANDED_ASSET}
     files = {"great_expectations.yml": _context_yaml(assets)}
     for name, expectations in suites.items():
         files[f"expectations/{name}.json"] = _json({
@@ -118,7 +123,8 @@ def render(project_dir: Path = PROJECT_DIR) -> dict[str, str]:
     scorecard_suites = [*(suite_name(c) for c in checks), STATUS_SUITE]
     files[f"checkpoints/{SCORECARD_CHECKPOINT}.json"] = _checkpoint(
         SCORECARD_CHECKPOINT, scorecard_suites, ["platform", "check_name"])
-    files[f"checkpoints/{LANDED_CHECKPOINT}.json"] = _checkpoint(LANDED_CHECKPOINT, [LANDED_SUITE], ["input"])
+    files[f"checkpoints/{LANDED_CHECKPOINT}.json"] = _checkpoint(
+        LANDED_CHECKPOINT, [REJECTED_SUITE, LOAD_AGE_SUITE], ["input"])
     return files
 
 
@@ -215,22 +221,13 @@ def _landed_query(inputs: tuple[str, ...]) -> str:
     )
 
 
-def _landed_expectations() -> list[dict[str, Any]]:
+def _landed_expectations(suite: str, setting: str, measure: str, notes: str) -> list[dict[str, Any]]:
     return [
-        _expectation(LANDED_SUITE, 0, "expect_column_pair_values_a_to_be_greater_than_b", {
-            "column_A": "max_rejected_share", "column_B": "rejected_share", "or_equal": True,
-            "ignore_row_if": "either_value_is_missing",
-        }, "Per input, the share of rows rejected (raw.rejected_rows) is at most max_rejected_share; "
-           "inputs that never had a row are not judged."),
-        _expectation(LANDED_SUITE, 1, "expect_column_pair_values_a_to_be_greater_than_b", {
-            "column_A": "max_load_age_hours", "column_B": "load_age_hours", "or_equal": True,
-            "ignore_row_if": "either_value_is_missing",
-        }, "Per input, its newest rows landed at most max_load_age_hours ago (raw._dlt_loads); "
-           "inputs without rows are not judged."),
-        _expectation(LANDED_SUITE, 2, "expect_column_values_to_not_be_null", {"column": "max_rejected_share"},
-                     f"The setting max_rejected_share is published in {MARTS}.audit_settings."),
-        _expectation(LANDED_SUITE, 3, "expect_column_values_to_not_be_null", {"column": "max_load_age_hours"},
-                     f"The setting max_load_age_hours is published in {MARTS}.audit_settings."),
+        _expectation(suite, 0, "expect_column_pair_values_a_to_be_greater_than_b", {
+            "column_A": setting, "column_B": measure, "or_equal": True, "ignore_row_if": "either_value_is_missing",
+        }, notes),
+        _expectation(suite, 1, "expect_column_values_to_not_be_null", {"column": setting},
+                     f"The setting {setting} is published in {MARTS}.audit_settings."),
     ]
 
 
@@ -351,4 +348,4 @@ def _json(value: dict[str, Any]) -> str:
 if __name__ == "__main__":
     target = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else GX_DIR
     for path in generate(target):
-        print(f"wrote {path}")
+        print(f"{'wrote' if path.exists() else 'removed'} {path}")

@@ -22,8 +22,9 @@ from signal_audit.checks.catalog import Check, read_checks, required_settings
 from signal_audit.checks.project import (
     GX_DIR,
     LANDED_CHECKPOINT,
-    LANDED_SUITE,
+    LOAD_AGE_SUITE,
     MARTS,
+    REJECTED_SUITE,
     SCORECARD_CHECKPOINT,
     STATUS_SUITE,
     generate,
@@ -76,17 +77,35 @@ def run_checks(warehouse: Path, gx_dir: Path = GX_DIR, project_dir: Path = PROJE
     run_id = RunIdentifier(run_name="signal-audit check")  # one entry in Data Docs for both
     with _warehouse_env(warehouse):
         context = gx.get_context(mode="file", context_root_dir=str(gx_dir))
-        scorecard = context.checkpoints.get(SCORECARD_CHECKPOINT).run(run_id=run_id)
-        landed = context.checkpoints.get(LANDED_CHECKPOINT).run(run_id=run_id)
+        try:
+            scorecard = context.checkpoints.get(SCORECARD_CHECKPOINT).run(run_id=run_id)
+            landed = context.checkpoints.get(LANDED_CHECKPOINT).run(run_id=run_id)
+        finally:
+            _close_connections(context)
     results = {r.suite_name: r for r in (*scorecard.run_results.values(), *landed.run_results.values())}
 
     outcomes = tuple(_check_outcome(check, results[suite_name(check)]) for check in checks)
     guards = (
         _guard("no scorecard row fails", results[STATUS_SUITE], ("platform", "check_name")),
-        _guard("landed data: rejected rows and age per input", results[LANDED_SUITE], ("input",)),
+        _guard("share of rows rejected per input", results[REJECTED_SUITE], ("input",)),
+        _guard("age of the newest rows per input", results[LOAD_AGE_SUITE], ("input",)),
     )
     index = gx_dir / "uncommitted" / "data_docs" / "local_site" / "index.html"
     return ChecksReport(outcomes, guards, index if index.exists() else None)
+
+
+def _close_connections(context: Any) -> None:
+    """Close the warehouse connection GX keeps open (duckdb_gx), so the file is free again for
+    this process: DuckDB refuses a second connection to it with another configuration."""
+    for datasource in context.data_sources.all().values():
+        engine = getattr(datasource, "_execution_engine", None)
+        if engine is not None:
+            if engine._connection is not None:
+                engine._connection.close()
+                engine._connection = None
+            engine.engine.dispose()
+        if getattr(datasource, "_engine", None) is not None:
+            datasource._engine.dispose()
 
 
 def _require_settings(warehouse: Path, names: tuple[str, ...]) -> None:
