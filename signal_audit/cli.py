@@ -250,7 +250,7 @@ def _check(config: Config):
 
     ensure_writable(config.warehouse)
     with Stage("judge thresholds (Great Expectations)"):
-        report = run_checks(config.warehouse, config.warehouse.parent / "gx")
+        report = run_checks(config.warehouse)
     for outcome in report.outcomes:
         if outcome.evaluated_rows == 0:
             verdict = "no data"
@@ -259,6 +259,8 @@ def _check(config: Config):
         else:
             verdict = "FAILED for " + ", ".join(outcome.failing_platforms)
         print(f"    {outcome.check_name}: {verdict}")
+    for guard in report.guards:
+        print(f"    {guard.name}: " + ("passed" if guard.success else "FAILED for " + ", ".join(guard.failing)))
     if report.data_docs_index:
         print(f"    Data Docs: {report.data_docs_index}")
     return report
