@@ -17,7 +17,6 @@ import pytest
 
 from signal_audit.config import PROJECT_DIR
 from signal_audit.reporting import write_report
-from signal_audit.reporting.causes import rank_causes
 from signal_audit.reporting.data import load_report_data
 
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
@@ -121,26 +120,37 @@ def test_chromium_draws_every_chart_with_data(dom: str):
 
 
 def test_the_causes_are_ranked_by_purchases_affected(audited):
-    data = load_report_data(audited("broken").warehouse)
-    ranked = rank_causes(data)
-    assert [c.impact for c in ranked] == sorted((c.impact for c in ranked), reverse=True)
-    top = ranked[0]
-    assert (top.platform, top.impact, top.unit, top.status) == ("meta", 436, "orders", "fail")
-    assert "Web guest checkouts never sent to Meta" in top.cause
-    assert all(c.status in ("fail", "warn") for c in ranked)
+    causes = load_report_data(audited("broken").warehouse).causes
+    assert list(causes.cause_rank) == list(range(1, len(causes) + 1))
+    assert list(causes.affected) == [436, 360, 332, 94, 65, 54, 26, 26, 21, 20]
+    top = causes.iloc[0]
+    assert (top.platform, top.affected, top.unit, top.status) == ("meta", 436, "orders", "fail")
+    assert top.cause == "Web guest checkouts never sent to Meta by your server"
+    assert set(causes.status) == {"fail", "warn"}
     # a platform whose every check passes contributes no cause
-    assert "snap" not in {c.platform for c in ranked}
-    double = next(c for c in ranked if c.platform == "tiktok" and "twice" in c.cause)
-    assert double.impact == 332 and double.checks == ("conversion_gap", "deduplication")
+    assert "snap" not in set(causes.platform)
+    double = causes[(causes.platform == "tiktok") & (causes.cause_key == "double_counted")].iloc[0]
+    assert double.affected == 332 and (double.check_name, double.also_check_name) == ("conversion_gap", "deduplication")
+    # a tie in count goes to the cause behind a failing check: rejected (fail) before too old (warn)
+    tied = causes[causes.affected == 26]
+    assert list(zip(tied.cause_rank, tied.cause_key, tied.status, strict=True)) == [
+        (7, "rejected", "fail"), (8, "too_old", "warn")]
 
 
 def test_the_waterfall_adds_up_to_what_the_platform_counted(audited):
-    frame = load_report_data(audited("broken").warehouse).waterfall.set_index("platform")
-    for platform, row in frame.iterrows():
+    frame = load_report_data(audited("broken").warehouse).waterfall
+    steps = frame.pivot(index="platform", columns="step", values="orders")
+    for platform, row in steps.iterrows():
         assert row.backend_purchases - row.orders_never_sent - row.orders_rejected == row.orders_accepted, platform
         assert (row.orders_accepted + row.pixel_only_orders + row.double_counted_orders
                 + row.other_difference) == row.platform_counted, platform
-    assert frame.loc["meta", "orders_never_sent"] == 796 and frame.loc["tiktok", "double_counted_orders"] == 332
+    assert steps.loc["meta"].to_dict() == {
+        "backend_purchases": 1702, "orders_never_sent": 796, "orders_rejected": 26, "orders_accepted": 880,
+        "pixel_only_orders": 442, "double_counted_orders": 54, "other_difference": 45, "platform_counted": 1421}
+    assert steps.loc["tiktok", "double_counted_orders"] == 332 and steps.loc["snap", "orders_rejected"] == 255
+    # the signed change of each step is what the chart stacks
+    meta = frame[frame.platform == "meta"].set_index("step").orders_change
+    assert meta.orders_never_sent == -796 and meta.other_difference == 45 and meta.isna().sum() == 3
 
 
 def test_screenshot_is_kept_as_a_test_artifact(report: Path, tmp_path: Path):
@@ -163,8 +173,9 @@ def test_a_warehouse_without_orders_gets_a_page_that_says_so():
 
     empty = pd.DataFrame()
     card = pd.DataFrame(columns=["platform", "check_name", "status", "metric_value", "threshold", "summary"])
-    data = ReportData(None, None, ("meta",), {"meta": "Meta"}, {"reporting_timezone": "UTC"}, card, *([empty] * 8))
-    page = render_page(data, [])
+    data = ReportData(None, None, ("meta",), {"meta": "Meta"}, {"reporting_timezone": "UTC"}, (), card,
+                      *([empty] * 6))
+    page = render_page(data)
     assert "no backend orders were loaded" in page and 'data-chart="' not in page
 
 
