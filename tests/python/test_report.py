@@ -187,3 +187,36 @@ def test_report_path_section_for_the_config(tmp_path: Path):
     assert parse_report_section({"path": "out/audit.html"}, tmp_path) == tmp_path / "out" / "audit.html"
     with pytest.raises(ConfigError, match="report.path must name an .html file"):
         parse_report_section({"path": "audit.pdf"}, tmp_path)
+
+
+def test_a_platform_without_a_report_gets_the_waterfall_up_to_what_it_accepted():
+    import pandas as pd
+
+    from signal_audit.reporting import figures
+    from signal_audit.reporting.data import ReportData
+    from signal_audit.reporting.page import _waterfall_table
+
+    steps = pd.DataFrame([
+        ("snap", 1, "backend_purchases", "backend purchases", "backend purchases", "total", 10, None),
+        ("snap", 2, "orders_never_sent", "never sent by server", "never sent", "subtract", 3, -3),
+        ("snap", 3, "orders_rejected", "rejected", "rejected", "subtract", 1, -1),
+        ("snap", 4, "orders_accepted", "accepted", "accepted", "total", 6, None),
+        ("snap", 5, "pixel_only_orders", "counted via pixel only", "via pixel only", "add", 2, 2),
+        ("snap", 6, "double_counted_orders", "double counted", "double counted", "add", 0, 0),
+        ("snap", 7, "other_difference", "other platform difference", "other", "add", None, None),
+        ("snap", 8, "platform_counted", "platform counted", "platform counted", "total", None, None),
+    ], columns=["platform", "step_order", "step", "step_label", "short_label", "step_kind", "orders",
+                "orders_change"])
+    empty = pd.DataFrame()
+    data = ReportData(None, None, ("snap",), {"snap": "Snap"}, {}, (), empty, empty, steps, *([empty] * 4))
+    (trace,) = figures.waterfall(data).data
+    assert list(trace.x) == ["backend purchases", "never sent by server", "rejected", "accepted"]
+    assert list(trace.y) == [10, -3, -1, 0] and list(trace.text) == ["10", "-3", "-1", "6"]
+    # the table keeps every step, empty where the platform's report is missing
+    row = re.findall(r'<td class="num">(.*?)</td>', _waterfall_table(data))
+    assert row == ["10", "3", "1", "6", "2", "0", "", ""]
+    # with the report, all eight steps
+    steps.loc[6:, "orders"] = [-1, 7]
+    steps.loc[6, "orders_change"] = -1
+    (trace,) = figures.waterfall(data).data
+    assert len(trace.x) == 8 and list(trace.text)[-2:] == ["-1", "7"]
