@@ -33,12 +33,27 @@ summed as (
     )
     group by keys.platform, keys.match_key
 
+),
+
+key_order as (
+
+    -- the heatmap's columns: the keys carried most often, across platforms, first
+    select
+        match_key,
+        row_number() over (
+            order by sum(case when events > 0 then events_with_key else 0 end) desc, match_key
+        ) as key_order
+    from summed
+    group by match_key
+
 )
 
 select
-    platform,
-    cast(match_key as {{ dbt.type_string() }}) as match_key,
-    cast(events as {{ dbt.type_bigint() }}) as events,
-    cast(events_with_key as {{ dbt.type_bigint() }}) as events_with_key,
-    case when events > 0 then 1.0 * events_with_key / events end as coverage_pct
+    summed.platform,
+    cast(summed.match_key as {{ dbt.type_string() }}) as match_key,
+    cast(key_order.key_order as integer) as key_order,
+    cast(summed.events as {{ dbt.type_bigint() }}) as events,
+    cast(summed.events_with_key as {{ dbt.type_bigint() }}) as events_with_key,
+    case when summed.events > 0 then 1.0 * summed.events_with_key / summed.events end as coverage_pct
 from summed
+inner join key_order on summed.match_key = key_order.match_key

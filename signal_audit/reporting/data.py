@@ -34,7 +34,7 @@ class ReportData:
     scorecard: pd.DataFrame  # rpt_signal_scorecard: platform, check_name, status, metric_value, threshold, summary
     causes: pd.DataFrame  # rpt_check_causes, in cause_rank order
     waterfall: pd.DataFrame  # rpt_gap_waterfall: platform, step_order, step, labels, step_kind, orders, orders_change
-    key_coverage: pd.DataFrame  # rpt_match_key_coverage: platform, match_key, events, events_with_key, coverage_pct
+    key_coverage: pd.DataFrame  # rpt_match_key_coverage: platform, match_key, key_order, events, coverage_pct, ...
     gap_daily: pd.DataFrame  # fct_conversion_gap_daily in the window
     dedup_daily: pd.DataFrame  # fct_dedup_daily in the window
     latency_daily: pd.DataFrame  # fct_event_latency_daily in the window (delays in minutes)

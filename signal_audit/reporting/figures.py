@@ -102,7 +102,7 @@ def key_coverage(data: ReportData) -> go.Figure | None:
     frame = data.key_coverage[data.key_coverage.events > 0]
     if frame.empty:
         return None
-    keys = (frame.groupby("match_key").events_with_key.sum().sort_values(ascending=False).index.tolist())
+    keys = frame.sort_values("key_order").match_key.drop_duplicates().tolist()
     platforms = [p for p in data.platforms if p in set(frame.platform)]
     lookup = {(r.platform, r.match_key): r for r in frame.itertuples()}
     z, text = [], []
