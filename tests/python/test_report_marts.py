@@ -130,6 +130,10 @@ def test_the_key_coverage_heatmap_is_rpt_match_key_coverage(shop, page: str):
     drawn = {(names[y], x): z for y, row in zip(heat["y"], heat["z"], strict=True)
              for x, z in zip(heat["x"], row, strict=True) if z is not None}
     assert drawn == pytest.approx(coverage)
+    order = shop.query("select distinct match_key, key_order from marts.rpt_match_key_coverage "
+                       "where events > 0 order by key_order")
+    assert heat["x"] == [key for key, _ in order]  # the columns in the mart's order
+    assert heat["x"][:3] == ["ip_address", "user_agent", "email"]
 
 
 def test_the_daily_charts_are_the_daily_marts_in_the_window(shop, page: str):
