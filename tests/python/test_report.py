@@ -220,3 +220,25 @@ def test_a_platform_without_a_report_gets_the_waterfall_up_to_what_it_accepted()
     steps.loc[6, "orders_change"] = -1
     (trace,) = figures.waterfall(data).data
     assert len(trace.x) == 8 and list(trace.text)[-2:] == ["-1", "7"]
+
+
+def test_values_and_targets_are_written_from_the_checks_seed_not_from_check_names():
+    from signal_audit.reporting.checks import Check, metric_text, status_label, target_text
+
+    gap = Check("any_gap", "Any gap", "fraction", "within", "gap_threshold", None, "")
+    share = Check("any_share", "Any share", "fraction", "at_least", "share_pass", "share_floor", "")
+    floorless = Check("any_min", "Any minimum", "fraction", "at_least", "share_pass", None, "")
+    score = Check("any_score", "Any score", "score", "at_least", "score_pass", "score_floor", "")
+    count = Check("any_count", "Any count", "count", "at_most", "count_max", None, "")
+    settings = {"gap_threshold": 0.1, "share_pass": 0.9, "share_floor": 0.5, "score_pass": 7.0, "score_floor": 5,
+                "count_max": 0}
+    assert [metric_text(c, v) for c, v in ((gap, 0.165), (gap, -0.234), (share, 0.877), (score, 8.24),
+                                           (count, 1234), (share, None))] == [
+        "+16.5%", "-23.4%", "87.7%", "8.2 / 10", "1,234 events", "no data"]
+    assert [target_text(c, settings) for c in (gap, share, floorless, score, count)] == [
+        "within ±10%", "pass at 90%, fails below 50%", "at least 90%", "pass at 7, fails below 5", "none at all"]
+    # a bound of 3 is written as one; a setting the warehouse lacks falls back to the scorecard's threshold
+    assert target_text(count, {"count_max": 3}) == "at most 3"
+    assert target_text(share, {}, threshold=0.8) == "at least 80%"
+    assert target_text(share, {}) == "" and target_text(None, settings) == ""
+    assert [status_label(s) for s in ("pass", "warn", "fail", "no_data")] == ["PASS", "WARN", "FAIL", "NO DATA"]
