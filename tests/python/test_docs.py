@@ -95,8 +95,14 @@ def test_exposures_for_the_report_and_a_bi_dashboard(docs):
     core = {f"model.signal_audit.{name}" for name in (
         "rpt_signal_scorecard", "fct_conversion_gap_daily", "fct_conversion_gap_by_path", "fct_dedup_daily",
         "fct_event_latency_daily", "fct_match_key_coverage_daily", "fct_match_quality_daily")}
+    assert core <= set(exposures["tracking_health_dashboard"]["depends_on"]["nodes"])
+    # the report's facts are marts (the rpt_ models hold what it computes), never an intermediate model
+    report = set(exposures["signal_audit_report"]["depends_on"]["nodes"])
+    assert {f"model.signal_audit.{name}" for name in (
+        "rpt_signal_scorecard", "rpt_gap_waterfall", "rpt_check_causes", "rpt_match_key_coverage")} <= report
+    assert [n for n in report if manifest["nodes"][n]["original_file_path"].startswith(
+        ("models/intermediate/", "models/staging/"))] == []
     for exposure in exposures.values():
-        assert core <= set(exposure["depends_on"]["nodes"]), exposure["name"]
         assert exposure["owner"]["name"] and exposure["description"]
 
 
