@@ -16,7 +16,9 @@ from sqlfluff.core import FluffConfig, Linter
 from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
 from signal_audit.transform import dbt_executable
 
-FIX = "sqlfluff fix models  (same environment: SIGNAL_AUDIT_WAREHOUSE=<seeded warehouse>)"
+# what fixes most of them (the rest are named in the message): seed a scratch warehouse, then fix
+FIX = ("export SIGNAL_AUDIT_WAREHOUSE=/tmp/lint.duckdb DBT_TARGET_PATH=/tmp/lint-target; "
+       "dbt seed && sqlfluff fix models")
 
 HOUSE_STYLE = """\
 with
@@ -92,5 +94,5 @@ def test_models_lint_clean(lint):
     by_rule = Counter(v["code"] for _, v in violations)
     examples = "\n".join(f"  {path}:{v['start_line_no']} {v['code']} {v['description']}"
                          for path, v in violations[:20])
-    assert not violations, f"{len(violations)} violations {dict(by_rule.most_common())}; most fix with: {FIX}\n" \
+    assert not violations, f"{len(violations)} violations {dict(by_rule.most_common())}; most are fixed by: {FIX}\n" \
         + examples
