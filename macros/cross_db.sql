@@ -231,3 +231,17 @@
         {%- endfor %}
     ) as keys(native_key, key_json)
 {%- endmacro %}
+
+{#- A double-precision float type (dbt.type_float() is single precision on DuckDB and Spark). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'signal_audit')()) }}
+{%- endmacro %}
+{% macro duckdb__type_double() -%}
+    double
+{%- endmacro %}
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}

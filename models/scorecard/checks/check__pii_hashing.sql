@@ -1,8 +1,11 @@
 {#- Scorecard check pii_hashing: server events that sent a must-hash key (email, phone,
-    names, address...) as plaintext. Any is a fail: it is personal data sent unprotected. -#}
+    names, address...) as plaintext. Direction `at_most` pii_plaintext_events_max (default 0):
+    any is a fail, it is personal data sent unprotected. -#}
 with
 
 platforms as ({{ audited_platforms() }}),
+
+bounds as ({{ check_bounds('pii_hashing') }}),
 
 keys as (
 
@@ -37,7 +40,7 @@ worst_key as (
 
 ),
 
-judged as (
+measured as (
 
     select
         platforms.platform,
@@ -45,14 +48,22 @@ judged as (
         totals.plaintext_events,
         worst_key.match_key,
         worst_key.plaintext_values,
-        case
-            when coalesce(totals.events, 0) = 0 then 'no_data'
-            when totals.plaintext_events > 0 then 'fail'
-            else 'pass'
-        end as status
+        totals.events
     from platforms
     left join totals on platforms.platform = totals.platform
     left join worst_key on platforms.platform = worst_key.platform and worst_key.key_rank = 1
+
+),
+
+judged as (
+
+    select
+        measured.*,
+        bounds.pass_bound,
+        {{ check_status('measured.plaintext_events', 'bounds.direction', 'bounds.pass_bound', 'bounds.floor_bound',
+                        'measured.events > 0') }} as status
+    from measured
+    left join bounds on 1 = 1
 
 )
 
@@ -60,8 +71,8 @@ select
     platform,
     'pii_hashing' as check_name,
     {{ window_columns() }},
-    cast(plaintext_events as double) as metric_value,
-    cast(0 as double) as threshold,
+    cast(plaintext_events as {{ type_double() }}) as metric_value,
+    cast(pass_bound as {{ type_double() }}) as threshold,
     status,
     case status
         when 'no_data' then 'No ' || display_name || ' server events in the window.'
