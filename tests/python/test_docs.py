@@ -120,9 +120,9 @@ def test_column_docs_reach_the_warehouse_for_bi_tools(audited):
 
 
 def test_layers_flow_one_way(docs):
-    """staging -> intermediate -> marts -> scorecard: no model reads a layer after its own."""
+    """staging -> intermediate -> marts -> scorecard -> semantic: no model reads a layer after its own."""
     _, manifest, _ = docs
-    order = ["staging", "intermediate", "marts", "scorecard"]
+    order = ["staging", "intermediate", "marts", "scorecard", "semantic"]
     layer = {node["unique_id"]: node["original_file_path"].split("/")[1]
              for node in manifest["nodes"].values() if node["resource_type"] == "model"}
     backwards = [(name, parent) for name, node_layer in layer.items()
