@@ -33,7 +33,6 @@ from pipelines.rejects import (
     is_personal,
     names,
     quote,
-    shape,
 )
 from pipelines.spill import Spilled, SpillWriter
 from pipelines.tables import (
@@ -273,8 +272,8 @@ def parse_order(
     order_id = _text(values.get("order_id"))
     if order_id is None:
         return reject("missing order_id")
-    if shape(order_id) == "e-mail addresses":
-        return reject("order_id holds an e-mail address, not an order id")
+    if is_personal(order_id, strict=True):
+        return reject(f"order_id {quote(order_id)} is customer data, not an order id")
     if _text(values.get("created_at")) is None:
         return reject("missing created_at")
     created_at = _timestamp(values.get("created_at"), tz)
@@ -311,7 +310,7 @@ def parse_order(
         sales_channel=(_text(values.get("sales_channel")) or "web").lower(),
         checkout_type=checkout_type if checkout_type in ("guest", "account") else None,
         # a shop that keys customers by e-mail or phone: that key is customer data, not kept
-        customer_id=None if is_personal(customer_id) else customer_id,
+        customer_id=None if is_personal(customer_id, strict=True) else customer_id,
         marketing_consent=_flag(values.get("marketing_consent")),
         is_test=bool(_flag(values.get("is_test"))),
         record=values,
@@ -336,8 +335,8 @@ def _jsonl_records(path: Path, config: OrdersConfig) -> Iterator[Record]:
             continue
         try:
             obj = json.loads(text)
-        except ValueError as exc:
-            yield line, f"malformed JSON: {getattr(exc, 'msg', exc)}"
+        except ValueError as exc:  # a number of thousands of digits is no JSONDecodeError
+            yield line, f"malformed JSON: {getattr(exc, 'msg', 'a number too long to read')}"
             continue
         except RecursionError:
             yield line, "malformed JSON: nested too deeply"
@@ -445,8 +444,8 @@ def _text(value: Any) -> str | None:
 
 
 def _timestamp(value: Any, tz: ZoneInfo) -> dt.datetime | None:
-    """In UTC; None when not a timestamp, or when in UTC it falls outside the years 1-9999
-    (`9999-12-31T23:59:59-05:00`)."""
+    """In UTC; None when not a timestamp. One that falls outside the years 1-9999 once in UTC
+    (`9999-12-31T23:59:59-05:00`) is the first or last representable moment, out of range."""
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value.strip())
@@ -461,7 +460,7 @@ def _timestamp(value: Any, tz: ZoneInfo) -> dt.datetime | None:
             value = value.replace(tzinfo=tz)
         return value.astimezone(_UTC)
     except (OverflowError, ValueError):
-        return None
+        return (dt.datetime.max if value.year > 1 else dt.datetime.min).replace(tzinfo=_UTC)
 
 
 def _number(value: Any) -> float | None:

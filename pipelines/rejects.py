@@ -120,9 +120,17 @@ def _looks_like_phone(text: str) -> bool:
 _PERSONAL = {"e-mail addresses": "an e-mail address", "phone numbers": "a phone number"}
 
 
-def is_personal(value: Any) -> bool:
-    """Whether `value` holds something that reads as an e-mail address or a phone number."""
-    return value is not None and shape(value) in _PERSONAL
+def is_personal(value: Any, strict: bool = False) -> bool:
+    """Whether `value` reads as an e-mail address or a phone number. `strict` for keys, which
+    may well be runs of digits in groups (`2026-0501-0001`): a phone then needs a `+` or a
+    bracket."""
+    if value is None:
+        return False
+    kind = shape(value)
+    if kind == "phone numbers" and strict:
+        text = str(value).strip()
+        return text.startswith("+") or "(" in text
+    return kind in _PERSONAL
 
 
 def quote(value: Any) -> str:
@@ -170,7 +178,10 @@ class RejectSummary:
         /path/orders.csv`): most often a column mapped to the wrong field (`fix` says where
         the mapping is), else the wrong file."""
         rows = sum(self.causes.values())
-        (cause, of_field), _ = self.causes.most_common(1)[0]
+        # customer data in a field is the surest sign of a mapping mistake: it is named first
+        ranked = sorted(self.causes.items(), key=lambda item: (
+            any(kind in item[0][0] for kind in _PERSONAL), item[1]), reverse=True)
+        cause, of_field = ranked[0][0]
         return (f"every row of {what} was rejected ({rows:,} rows; most: {cause}); "
                 f"{fix if of_field else 'check that it is the right file'}")
 
