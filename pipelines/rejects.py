@@ -83,6 +83,8 @@ _EMAIL = re.compile(r"[^\s@'\"<>,;:]+@[^\s@'\"<>,;:]+\.[^\s@'\"<>,;:]+")
 _PHONE_CHARS = re.compile(r"[\d\s+().\-/]+")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 _DIGITS = re.compile(r"\d+")
+# a phone number inside other text: with a `+` or a bracket, or written 415-555-0134
+_PHONE_IN_TEXT = re.compile(r"(?:\+|\()[\d\s().\-/]{6,}\d|\b\d{3}[-.\s]\d{3}[-.\s]\d{4}\b")
 _WORDS = re.compile(r"[^\W\d_]+(?:[\s'.-]+[^\W\d_]+)*", re.UNICODE)
 
 
@@ -94,7 +96,8 @@ def shape(value: Any) -> str:
         return "empty values"
     if _EMAIL.search(text):
         return "e-mail addresses"
-    if _looks_like_phone(text):
+    if _looks_like_phone(text) or any(
+            7 <= sum(map(len, _DIGITS.findall(m.group()))) <= 15 for m in _PHONE_IN_TEXT.finditer(text)):
         return "phone numbers"
     if _DATE.match(text):
         return "dates"
@@ -140,10 +143,14 @@ def quote(value: Any) -> str:
     those when they read as an e-mail address or a phone number (a column mapped to the wrong
     field): then the reason says what the value looks like instead.
     """
+    if isinstance(value, Mapping | list | tuple):  # from an API: what it holds is not shown
+        return "(an object)" if isinstance(value, Mapping) else "(a list)"
     text = str(value).strip()
     kind = shape(text)
     if kind in _PERSONAL:
         return f"({_PERSONAL[kind]})"
+    # control characters would reach a terminal as they are (escape sequences included)
+    text = "".join(c if c.isprintable() else "?" for c in text)
     return f"'{text[:40]}...'" if len(text) > 40 else f"'{text}'"
 
 
