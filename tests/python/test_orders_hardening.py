@@ -439,7 +439,27 @@ FIELD = {
     "email": PII | TEXT, "phone": PII | TEXT, "first_name": TEXT, "zip": TEXT, "country": TEXT,
     "marketing_consent": TEXT, "is_test": TEXT,
 }
-ORDER_ROWS = st.lists(st.fixed_dictionaries({k: v for k, v in FIELD.items()}), min_size=1, max_size=12)
+GOOD = {
+    "order_id": st.sampled_from(["1", "2", "3", "#1001", "2026-0501-0001"]),
+    "created_at": st.datetimes(min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2099, 12, 30),
+                               timezones=st.sampled_from([None, dt.UTC])).map(dt.datetime.isoformat),
+    "status": st.sampled_from(["paid", "refunded"]), "total_value": st.sampled_from(["12.50", "0", "-3"]),
+    "currency": st.just("USD"), "sales_channel": st.sampled_from(["web", ""]), "customer_id": st.just(""),
+    "email": PII, "phone": PII, "first_name": TEXT, "zip": TEXT, "country": TEXT, "marketing_consent": TEXT,
+    "is_test": st.just(""),
+}
+
+
+def rows_of(good: dict[str, st.SearchStrategy[Any]], bad: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """Rows that are good but for a few fields (so that most files load some rows and reject
+    others): each bad field takes any value of its strategy in `bad`."""
+    spoilt = st.lists(st.sampled_from(sorted(bad)).flatmap(lambda name: bad[name].map(lambda v: (name, v))),
+                      max_size=3).map(dict)
+    row = st.builds(lambda base, changes: {**base, **changes}, st.fixed_dictionaries(good), spoilt)
+    return st.lists(row, min_size=1, max_size=12)
+
+
+ORDER_ROWS = rows_of(GOOD, FIELD)
 
 
 def check_orders(path: Path, expected_read: int, **config: Any) -> None:
@@ -485,11 +505,12 @@ JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.floats() | st.integers(-(10**40), 10**40) | TEXT | PII,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8)
 JSONL_LINES = st.lists(
-    st.fixed_dictionaries({k: v for k, v in FIELD.items()}).map(json.dumps)
-    | st.dictionaries(st.sampled_from(list(FIELD)), JSON_VALUES).map(json.dumps)
-    | st.integers(1, 3000).map(lambda depth: "[" * depth + "]" * depth)
-    | TEXT,
-    min_size=1, max_size=12)
+    rows_of(GOOD, {**FIELD, "total_value": JSON_VALUES, "email": JSON_VALUES}).map(
+        lambda rows: [json.dumps(row) for row in rows])
+    | st.lists(st.dictionaries(st.sampled_from(list(FIELD)), JSON_VALUES).map(json.dumps)
+               | st.integers(1, 3000).map(lambda depth: "[" * depth + "]" * depth)
+               | TEXT, max_size=4),
+    min_size=1, max_size=3).map(lambda groups: [line for group in groups for line in group])
 
 
 @PROPERTY
@@ -499,6 +520,12 @@ def test_property_orders_jsonl(tmp_path_factory, lines):
     check_orders(path, sum(1 for line in lines if line.strip()))
 
 
+GOOD_REPORT = {
+    "date": st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1)).map(dt.date.isoformat),
+    "platform": st.sampled_from(["meta", "tiktok", "snap"]), "event_name": st.sampled_from(["Purchase", "x"]),
+    "events_received": st.integers(0, 10**6).map(str), "events_deduplicated": st.just(""),
+    "match_quality_score": st.sampled_from(["", "7.5"]),
+}
 REPORT_FIELDS = {
     "date": st.dates().map(dt.date.isoformat) | PII | TEXT,
     "platform": st.sampled_from(["meta", "tiktok", "snap", "Meta", ""]) | PII | TEXT,
@@ -509,7 +536,7 @@ REPORT_FIELDS = {
 
 
 @PROPERTY
-@given(st.lists(st.fixed_dictionaries(REPORT_FIELDS), min_size=1, max_size=12))
+@given(rows_of(GOOD_REPORT, REPORT_FIELDS))
 def test_property_platform_reports_csv(tmp_path_factory, rows):
     path = write_csv(tmp_path_factory.mktemp("reports") / "r.csv", rows, header=list(REPORT_FIELDS))
     try:
