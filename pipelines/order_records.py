@@ -373,15 +373,15 @@ def _parquet_records(path: Path, config: OrdersConfig) -> Iterator[Record]:
             raise InputError(f"{path} is not a readable Parquet file after record {record} ({exc})") from None
         if batch is None:
             return
-        for values in _pylist(batch):
+        for values in arrow_records(batch):
             record += 1
             yield record, values if isinstance(values, str) else {
                 name: values[column] for name, column in columns.items()}
 
 
-def _pylist(batch: pa.RecordBatch) -> list[dict[str, Any] | str]:
-    """The batch's records as Python values; a record with a value Python cannot hold (a
-    timestamp beyond year 9999, text that is not UTF-8) as why it cannot be read."""
+def arrow_records(batch: pa.RecordBatch | pa.Table) -> list[dict[str, Any] | str]:
+    """The records as Python values; a record with a value Python cannot hold (a timestamp
+    beyond the year 9999, text that is not UTF-8) as why it cannot be read."""
     try:
         return batch.to_pylist()
     except (pa.ArrowException, ArithmeticError, ValueError, UnicodeError):

@@ -568,3 +568,38 @@ def test_property_shopify_orders(orders):
     assert tally.loaded + tally.rejected == len(orders) == len(found) + tally.loaded
     assert all(reason.strip() for reason in found)
     assert_no_planted(found)
+
+
+def test_a_shopify_page_of_bad_records_loads_the_good_ones_and_keeps_the_cursor(tmp_path, monkeypatch):
+    from fakes.server import Answer
+    from fakes.shopify import FakeShopify, shopify_order
+    from sources_helpers import config as source_config
+    from sources_helpers import query as source_query
+
+    from pipelines.load import run_load
+
+    token = "shpat_0123456789abcdef0123456789abcdef"
+    monkeypatch.setenv("SOURCES__SHOPIFY__ACCESS_TOKEN", token)
+    good = shopify_order(1, "2026-05-01T10:00:00-04:00")
+    page = [
+        good,
+        "an order as text",
+        [1, 2],
+        {**shopify_order(2, "9999-12-31T23:59:59-05:00"), "customer": "text", "billing_address": [1]},
+        {**shopify_order(3, OVERFLOWING[1]), "created_at": OVERFLOWING[1]},
+        {**shopify_order(4, "never"), "total_price": "NaN", "note": [[[[[[[[]]]]]]]] * 300},
+        {**shopify_order(5, "2026-05-02T10:00:00-04:00"), "email": EMAILS[0], "financial_status": EMAILS[1]},
+    ]
+    with FakeShopify(token) as shopify:
+        shopify.fail_next(Answer(200, {"orders": page}))
+        cfg = source_config(tmp_path, shopify=ShopifyConfig(shop_url=shopify.url))
+        report = run_load(cfg)
+        assert report.counts["shopify_orders"] == SourceCounts(read=7, loaded=2, rejected=5)
+        reasons = [r for (r,) in source_query(cfg, "select reason from raw.rejected_rows order by source_line")]
+        assert reasons == ["not a JSON object", "not a JSON object",
+                           f"created_at '{OVERFLOWING[1]}' is outside the years 1970-2099",
+                           "total_value 'NaN' is not a number",
+                           "status (an e-mail address) is customer data, not a status"]
+        shopify.clear_log()
+        run_load(cfg)  # the cursor is the latest real time read (a rejected order's too), not 9999
+        assert shopify.requests[0].query["updated_at_min"] == "2026-05-02T10:00:00-04:00"
