@@ -189,6 +189,11 @@ def meta_graph_resources(
         "resources": resources,
     })
     fetched_at = now.astimezone(dt.UTC)
+    latest = fetched_at + dt.timedelta(days=1)
+
+    def hour_as_cursor(block: Any) -> Any:  # one parameter: dlt passes a second, `meta`, to two
+        return _start_time_as_timestamp(block, latest)
+
     out: list[DltResource] = []
     for reader in readers:
         kind, pixel_id = reads[reader.name]
@@ -196,8 +201,7 @@ def meta_graph_resources(
             url = f"{base}dataset_quality?dataset_id={pixel_id}"
             out.append(reader | _dataset_quality_rows(pixel_id, url, fetched_at, tallies["meta_dataset_quality"]))
         else:
-            latest = now.astimezone(dt.UTC) + dt.timedelta(days=1)
-            reader.add_map(lambda block, latest=latest: _start_time_as_timestamp(block, latest), insert_at=1)
+            reader.add_map(hour_as_cursor, insert_at=1)
             url = f"{base}{pixel_id}/stats?aggregation=event"
             out.append(reader | _pixel_stats_rows(pixel_id, url, fetched_at, tallies["meta_pixel_stats"]))
     return out
