@@ -31,6 +31,7 @@ from pipelines.rejects import (
     Rejected,
     RejectSummary,
     is_personal,
+    may_be_personal,
     names,
     quote,
 )
@@ -266,13 +267,10 @@ def parse_order(
     def reject(reason: str) -> Rejected:
         return Rejected(position, reason)
 
-    text = _unencodable(values)
-    if text is not None:
-        return reject(f"{text} is not valid Unicode text (a lone surrogate escape)")
     order_id = _text(values.get("order_id"))
     if order_id is None:
         return reject("missing order_id")
-    if is_personal(order_id, strict=True):
+    if may_be_personal(order_id, strict=True) and is_personal(order_id, strict=True):
         return reject(f"order_id {quote(order_id)} is customer data, not an order id")
     if _text(values.get("created_at")) is None:
         return reject("missing created_at")
@@ -295,22 +293,24 @@ def parse_order(
     currency = _text(values.get("currency"))
     if currency is None:
         return reject("missing currency")
-    for name, value in (("status", status), ("currency", currency),
-                        ("sales_channel", values.get("sales_channel"))):
-        if is_personal(value):
-            return reject(f"{name} {quote(value)} is customer data, not a {name.replace('_', ' ')}")
+    sales_channel = _text(values.get("sales_channel"))
+    if may_be_personal(f"{status} {currency} {sales_channel}"):
+        for name, value in (("status", status), ("currency", currency), ("sales_channel", sales_channel)):
+            if is_personal(value):
+                return reject(f"{name} {quote(value)} is customer data, not a {name.replace('_', ' ')}")
     checkout_type = (_text(values.get("checkout_type")) or "").lower()
     customer_id = _text(values.get("customer_id"))
+    if customer_id is not None and may_be_personal(customer_id, strict=True) and is_personal(customer_id, strict=True):
+        customer_id = None  # a shop that keys customers by e-mail or phone: not kept
     order = Order(
         order_id=order_id,
         created_at=created_at,
         status=status.lower(),
         total_value=total_value,
         currency=currency.upper(),
-        sales_channel=(_text(values.get("sales_channel")) or "web").lower(),
+        sales_channel=(sales_channel or "web").lower(),
         checkout_type=checkout_type if checkout_type in ("guest", "account") else None,
-        # a shop that keys customers by e-mail or phone: that key is customer data, not kept
-        customer_id=None if is_personal(customer_id, strict=True) else customer_id,
+        customer_id=customer_id,
         marketing_consent=_flag(values.get("marketing_consent")),
         is_test=bool(_flag(values.get("is_test"))),
         record=values,
@@ -350,7 +350,8 @@ def _jsonl_records(path: Path, config: OrdersConfig) -> Iterator[Record]:
         if nested is not None:  # an order's fields are single values; nested ones are not read
             yield line, f"{nested} is a JSON {'object' if isinstance(values[nested], dict) else 'array'}, not a value"
             continue
-        yield line, values
+        problem = unencodable(values) if "\\u" in text else None  # only an escape makes one
+        yield line, problem or values
     # JSON Lines has no header: a required column that no line of the file carries is a
     # mapping mistake, reported as such rather than as one reject per line. Every file is
     # read before the first row is written (pipelines/orders.py), so nothing is loaded yet.
@@ -474,15 +475,16 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _unencodable(values: Mapping[str, Any]) -> str | None:
-    """The first field holding text that cannot be written as UTF-8 (a lone surrogate, which
-    JSON's `\\ud800` escape can produce): no hash or table can take it."""
+def unencodable(values: Mapping[str, Any]) -> str | None:
+    """Why a record read from JSON cannot be loaded when one of its fields holds text that
+    cannot be written as UTF-8 (a lone surrogate, which JSON's `\\ud800` escape can produce:
+    no hash or table takes it), else None. Text read from CSV or Parquet is always valid."""
     for name, value in values.items():
         if isinstance(value, str) and not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                return name
+                return f"{name} is not valid Unicode text (a lone surrogate escape)"
     return None
 
 

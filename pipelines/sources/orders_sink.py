@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dlt.extract.items import DataItemWithMeta
 
-from pipelines.order_records import ORDERS, order_row
+from pipelines.order_records import ORDERS, order_row, unencodable
 from pipelines.rejects import Position, Rejected, Tally, emit
 from signal_audit.config import OrdersConfig
 
@@ -64,8 +64,9 @@ class OrdersSink:
             for address, values in records:
                 self.read += 1
                 position = Position(address, self.read)
-                if isinstance(values, str):
-                    yield Rejected(position, values)
+                problem = values if isinstance(values, str) else unencodable(values)
+                if problem is not None:
+                    yield Rejected(position, problem)
                     continue
                 result = order_row(values, position, tz, self.config.default_phone_region)
                 yield result if isinstance(result, Rejected) else result[1]
