@@ -200,7 +200,7 @@ class RejectSummary:
         ranked = sorted(self.causes.items(), key=lambda item: (
             any(kind in item[0][0] for kind in _PERSONAL), item[1]), reverse=True)
         cause, of_field = ranked[0][0]
-        return (f"every row of {what} was rejected ({rows:,} rows; most: {cause}); "
+        return (f"every row of {what} was rejected ({rows:,} rows): {cause}; "
                 f"{fix if of_field else 'check that it is the right file'}")
 
 

@@ -194,8 +194,8 @@ def test_an_input_of_which_every_row_is_rejected_stops_with_the_likely_mapping_m
     with pytest.raises(InputError) as caught:
         load(tmp_path, orders=(path,), columns={"created_at": "email", "email": "created_at"})
     assert str(caught.value) == (
-        f"every row of orders file {path} was rejected (7 rows; most: created_at held values like "
-        "e-mail addresses); check orders.columns in signal_audit.yml")
+        f"every row of orders file {path} was rejected (7 rows): created_at held values like "
+        "e-mail addresses; check orders.columns in signal_audit.yml")
     warehouse = tmp_path / "warehouse" / "audit.duckdb"
     assert not warehouse.exists() or query(
         tmp_path, "select count(*) from information_schema.tables where table_schema = 'raw' "
@@ -216,8 +216,8 @@ def test_the_cli_exits_2_with_the_sentence_and_no_customer_data(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        f"signal-audit: every row of orders file {path} was rejected (7 rows; most: created_at held "
-        "values like e-mail addresses); check orders.columns in signal_audit.yml")
+        f"signal-audit: every row of orders file {path} was rejected (7 rows): created_at held "
+        "values like e-mail addresses; check orders.columns in signal_audit.yml")
     assert_no_planted([done.stdout, done.stderr])
 
 
@@ -226,7 +226,7 @@ def test_a_platform_report_of_which_every_row_is_rejected_stops(tmp_path):
     path.write_text("date,platform,event_name,events_received\n"
                     f"{PHONES[0]},meta,Purchase,3\n2026-05-01,meta,Purchase,-1\n{PHONES[1]},meta,Purchase,3\n")
     with pytest.raises(InputError, match=r"^every row of platform report .*reports\.csv was rejected "
-                                         r"\(3 rows; most: date held values like phone numbers\); "
+                                         r"\(3 rows\): date held values like phone numbers; "
                                          r"check that each column holds what its name says$"):
         list(read_reports([path], load_platforms()))
     path.write_text("date,platform,event_name,events_received\n2026-05-01,meta,Purchase,3\n"
