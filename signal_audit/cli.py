@@ -227,6 +227,8 @@ def _load(config: Config, reload_all: bool = False) -> None:
         report = run_load(config, reload_all=reload_all)
     for source, counts in report.counts.items():
         note = f", {counts.rejected:,} rejected (see raw.rejected_rows)" if counts.rejected else ""
+        if counts.line_items:  # Shopify's export: one row per line item, folded into its order
+            note = f", {counts.line_items:,} line-item rows{note}"
         skipped = len(report.skipped.get(source, ()))
         unchanged = f" ({skipped:,} file(s) unchanged since they were loaded, not read again)" if skipped else ""
         print(f"    {source}: {counts.read:,} rows read, {counts.loaded:,} loaded{note}{unchanged}")
