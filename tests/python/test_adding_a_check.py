@@ -2,13 +2,14 @@
 (tests/python/fixtures/toy_check/) reaches the scorecard, touching only the files the doc
 names; a check judged but not declared, or declared but not judged, fails `dbt build`.
 
-The module fixture builds the toy project once; tests of other consumers of the checks
-(GX, the report) can take `toy` and read its warehouse.
+The module fixture builds the toy project once; Great Expectations (generated from the toy's
+seed) and the HTML report then judge and show the toy check with no edit of their own.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -22,9 +23,11 @@ import pytest
 from audit_harness import shop_inputs
 
 from pipelines.load import run_load
+from signal_audit.checks.runner import run_checks
 from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV, Config
 from signal_audit.demo import generate_shop
 from signal_audit.demo.profiles import preset
+from signal_audit.reporting import write_report
 from signal_audit.transform import dbt_executable
 
 FIXTURE = Path(__file__).parent / "fixtures" / "toy_check"
@@ -187,3 +190,23 @@ def test_a_check_judged_but_not_declared_fails_the_build(toy, tmp_path: Path):
     # while the declared checks keep their verdicts
     assert built.rows(f"select count(*) as n from marts.rpt_signal_scorecard where check_name <> '{CHECK}' "
                       "and title is not null") == [{"n": 21}]
+
+
+def test_great_expectations_judges_the_toy_check_from_its_seed_row(toy, tmp_path: Path):
+    built, _ = toy
+    report = run_checks(built.warehouse, tmp_path / "gx", project_dir=built.project)
+    outcome = {o.check_name: o for o in report.outcomes}[CHECK]
+    # GX fails exactly where the scorecard does: Meta (never sends guest checkouts or app orders)
+    assert (outcome.success, outcome.failing_platforms) == (False, ("meta",))
+    assert outcome.fail_setting == "server_capture_min"
+    assert (tmp_path / "gx" / "expectations").is_dir()
+    assert any(CHECK in p.name for p in (tmp_path / "gx" / "expectations").rglob("*.json"))
+
+
+def test_the_report_shows_the_toy_check_with_its_title_and_verdicts(toy, tmp_path: Path):
+    built, _ = toy
+    page = write_report(built.warehouse, tmp_path / "report.html").read_text()
+    assert page.count("Server capture") >= 3  # one scorecard row per platform
+    meta = built.rows("select summary from marts.rpt_signal_scorecard "
+                      f"where platform = 'meta' and check_name = '{CHECK}'")
+    assert html.escape(meta[0]["summary"]) in page
