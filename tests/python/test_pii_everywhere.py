@@ -27,6 +27,7 @@ import pytest
 from signal_audit.config import PROJECT_DIR
 from signal_audit.demo import generate_shop
 from signal_audit.demo.profiles import preset
+from signal_audit.pii import EMAIL_MARK, PHONE_MARK, find_contacts, may_hold_contact
 
 HASH = "a" * 64
 # Planted values, each unique to this test, and the forms a careless pipeline might keep:
@@ -43,6 +44,49 @@ NEEDLES = (
 )
 EVENT_TIME = int(dt.datetime(2026, 10, 30, 12, tzinfo=dt.UTC).timestamp())
 SENT_AT = "2026-10-30T12:00:05Z"
+
+
+# --- what is detected, and what is not ------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("jane.doe@example.com", (EMAIL_MARK, 1, 0)),
+    ("JANE+promo@Mail.Example.co.uk", (EMAIL_MARK, 1, 0)),
+    ("https://s.example/?e=jane%40example.com&x=1", ("https://s.example/?e=[redacted email]&x=1", 1, 0)),
+    ("https://s.example/?e=jane%2540example.com", ("https://s.example/?e=[redacted email]", 1, 0)),
+    ("https://s.example/?p=%2B1%20650%20555%201212", ("https://s.example/?p=[redacted phone]", 0, 1)),
+    ("https://s.example/?p=+16505551212&q=1", ("https://s.example/?p=[redacted phone]&q=1", 0, 1)),
+    ("+16505551212", (PHONE_MARK, 0, 1)),
+    ("+44 20 7946 0958", (PHONE_MARK, 0, 1)),
+    ("call (650) 555-1212 now", ("call [redacted phone] now", 0, 1)),
+    ("650-555-1212", (PHONE_MARK, 0, 1)),
+    ("650.555.1212", (PHONE_MARK, 0, 1)),
+    ("650 - 555 - 1212", (PHONE_MARK, 0, 1)),
+    ("1 650 555 1212", (PHONE_MARK, 0, 1)),
+    ("06 12 34 56 78", (PHONE_MARK, 0, 1)),
+    ("tel:+1 (650) 555-1212.", ("tel:[redacted phone].", 0, 1)),
+    ("a@b.io or 650-555-1212", (f"{EMAIL_MARK} or {PHONE_MARK}", 1, 1)),
+])
+def test_emails_and_phone_shaped_numbers_are_found(text, expected):
+    assert find_contacts(text) == expected
+    assert may_hold_contact(text)
+
+
+@pytest.mark.parametrize("text", [
+    "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f",  # a SHA-256
+    "1777636803", "1777636803000", "1234567890123456",  # Unix times, pixel ids: bare digits
+    "6505551212", "16505551212",  # a phone as bare digits cannot be told from an id
+    "12.99", "1,234.56", "1 234 567", "1.234.567",  # prices and thousands
+    "2026-05-01T12:00:03Z", "2026-05-01 12:00:03", "01/05/2026", "01.05.2026", "2026-05-01",
+    "10.0.0.1", "192.168.100.200",  # IPv4
+    "fb.1.1714564800000.AbCdEfGh", "550e8400-e29b-41d4-a716-446655440000",
+    "12345678-1234-1234-1234-123456789012", "order-650-555-1212", "evt_650-555-1212",
+    "+1000000", "sizes 10 12 14 16 18 20 22",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)",
+    "Zebulon Quixley", "user@localhost", "@handle",  # a name alone is not detectable
+])
+def test_ids_hashes_times_prices_and_names_are_not_taken_for_contacts(text):
+    assert find_contacts(text) == (text, 0, 0)
+    assert not may_hold_contact(text) or "@" in text
 
 
 def planted_lines() -> list[dict]:
