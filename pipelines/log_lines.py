@@ -48,7 +48,7 @@ Findings = defaultdict[int, Found]
 
 
 class TooDeep(ValueError):
-    pass
+    """A request or response nested deeper than MAX_DEPTH."""
 
 
 def parse_file(path: Path, spill: Path, platforms: Mapping[str, Platform], table: Table) -> Spilled:
@@ -218,9 +218,9 @@ def _scrub_line(
     events = request["data"]
     for i, event in enumerate(events):
         events[i] = _scrub(event, "", found[i])
-    data = request.pop("data")
+    request["data"] = []  # the request's own fields, the events set aside (keys keep their order)
     request = _scrub(request, "request", found[0])
-    request["data"] = data  # back in its place: the request's keys keep their order
+    request["data"] = events
     response = _scrub(response, "response", found[0])
     if pixel_id is not None:
         pixel_id = _scrub(pixel_id, "pixel_id", found[0])
