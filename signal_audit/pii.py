@@ -1,4 +1,5 @@
-"""Normalization and SHA-256 hashing of customer PII, following the platforms' documented rules.
+"""Normalization and SHA-256 hashing of customer PII, following the platforms' documented rules,
+and finding e-mail addresses and phone numbers in any text (for redaction, at the end).
 
 Meta's and Snap's docs ask for: email trimmed and lowercased; phone as digits with country
 code, no '+', no leading zeros; names lowercased without punctuation; city lowercased without
