@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 import pyarrow as pa
 
 from pipelines.tables import INT64, TEXT, Column, Table
+from signal_audit import pii
 
 if TYPE_CHECKING:  # not at run time: log-parsing workers import this module without dlt
     from dlt.extract.items import DataItemWithMeta
@@ -79,12 +80,9 @@ class Tally:
 
 # --- what a value looks like, so that a reason can say so without quoting customer data ------
 
-_EMAIL = re.compile(r"[^\s@'\"<>,;:]+@[^\s@'\"<>,;:]+\.[^\s@'\"<>,;:]+")
 _PHONE_CHARS = re.compile(r"[\d\s+().\-/]+")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 _DIGITS = re.compile(r"\d+")
-# a phone number inside other text: with a `+` or a bracket, or written 415-555-0134
-_PHONE_IN_TEXT = re.compile(r"(?:\+|\()[\d\s().\-/]{6,}\d|\b\d{3}[-.\s]\d{3}[-.\s]\d{4}\b")
 _HINT = re.compile(r"[@\d]")
 _STRICT_HINT = re.compile(r"[@+(]")
 _WORDS = re.compile(r"[^\W\d_]+(?:[\s'.-]+[^\W\d_]+)*", re.UNICODE)
@@ -96,10 +94,11 @@ def shape(value: Any) -> str:
     text = str(value).strip() if value is not None else ""
     if not text:
         return "empty values"
-    if _EMAIL.search(text):
+    # inside other text, e-mails and phones are what the delivery log's redaction finds
+    _, emails, phones = pii.find_contacts(text)
+    if emails:
         return "e-mail addresses"
-    if _looks_like_phone(text) or any(
-            7 <= sum(map(len, _DIGITS.findall(m.group()))) <= 15 for m in _PHONE_IN_TEXT.finditer(text)):
+    if phones or _looks_like_phone(text):
         return "phone numbers"
     if _DATE.match(text):
         return "dates"
