@@ -52,7 +52,9 @@
                 {%- set code = code ~ context[name].macro.macro_sql -%}
             {%- endfor -%}
             {%- for name in modules.re.findall("var\(\s*['\"](\w+)['\"]", code) | unique | sort -%}
-                {%- do texts.append('var ' ~ name ~ '=' ~ tojson(var(name, none))) -%}
+                {%- set value = var(name, none) -%}
+                {#- tojson gives none for what JSON cannot hold (a date from --vars YAML) -#}
+                {%- do texts.append('var ' ~ name ~ '=' ~ (tojson(value) or value | string)) -%}
             {%- endfor -%}
             {%- for parent in (node.get('depends_on') or {}).get('nodes', []) | sort -%}
                 {%- do texts.append(node_fingerprint(parent, memo)) -%}
