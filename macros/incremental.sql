@@ -21,19 +21,13 @@
 {#- on-run-start: the table of watermarks exists before any model reads it (a warehouse built
     before fingerprints were recorded gains the column: its models rebuild in full once). -#}
 {% macro create_watermarks_table() -%}
-    {%- if execute -%}
-        {%- set relation = watermarks_relation() -%}
-        {%- do adapter.create_schema(relation) -%}
-        {%- do run_query(
-            "create table if not exists " ~ relation ~ " (model_name " ~ dbt.type_string()
-            ~ ", built_at " ~ dbt.type_timestamp() ~ ", fingerprint " ~ dbt.type_string() ~ ")"
-        ) -%}
-        {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-        {%- if 'fingerprint' not in columns -%}
-            {%- do alter_relation_add_remove_columns(
-                relation, add_columns=[api.Column.create('fingerprint', dbt.type_string())]) -%}
-        {%- endif -%}
-    {%- endif -%}
+    {%- set relation = watermarks_relation() -%}
+    {%- do adapter.create_schema(relation) -%}
+    create table if not exists {{ relation }} (
+        model_name {{ dbt.type_string() }},
+        built_at {{ dbt.type_timestamp() }}
+    );
+    alter table {{ relation }} add column if not exists fingerprint {{ dbt.type_string() }}
 {%- endmacro %}
 
 {#- post-hook of every model: this run is its new watermark, built with these inputs. -#}

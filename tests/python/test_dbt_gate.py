@@ -189,6 +189,18 @@ def test_changed_model_sql_rebuilds_it_and_what_reads_it(audited, tmp_path: Path
     assert built_incrementally(tmp_path / "incremental", "staging/delivery_log/stg_meta__events")
 
 
+def test_a_warehouse_built_before_fingerprints_rebuilds_once_then_runs_incrementally(audited, tmp_path: Path):
+    warehouse = copy_warehouse(audited("broken").warehouse, tmp_path / "w" / "audit.duckdb")
+    con = duckdb.connect(str(warehouse))
+    con.execute("alter table intermediate.audit_watermarks drop column fingerprint")
+    con.close()
+    build = tmp_path / "w"
+    for incrementally in (False, True):  # no fingerprint recorded: built as if new; then recorded
+        ran = dbt(PROJECT_DIR, warehouse, "run", "--select", "int_orders", "--target-path", str(build / "target"))
+        assert ran.returncode == 0, ran.stdout[-3000:]
+        assert built_incrementally(build, "intermediate/int_orders") is incrementally
+
+
 # --- item 6: dbt build on a clean clone ---------------------------------------------------------
 
 def test_a_clean_clone_says_what_to_load_first(tmp_path: Path):
