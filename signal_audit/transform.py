@@ -105,7 +105,7 @@ def _run_dbt_build(
                     progress(done, max(total, done), data.get("node_info", {}).get("node_name", ""))
         returncode = proc.wait()
     if not results_file.exists():
-        message = "\n".join(errors[-5:]) or f"exit code {returncode}"
+        message = " ".join(_what_to_fix(e) for e in errors[-5:]) or f"exit code {returncode}"
         return DbtOutcome(False, 0, (f"dbt could not run: {message}",))
     results = json.loads(results_file.read_text())["results"]
     failures = tuple(
@@ -114,6 +114,15 @@ def _run_dbt_build(
         if r["status"] in ("error", "fail")
     )
     return DbtOutcome(returncode == 0, len(results), failures)
+
+
+def _what_to_fix(error: str) -> str:
+    """dbt's error message without its header and macro trace (e.g. the one sentence of
+    macros/preflight.sql on an empty warehouse)."""
+    lines = [line.strip() for line in error.splitlines()]
+    kept = [line for line in lines if line and not line.startswith(">")
+            and line != "Encountered an error:" and " Error in operation " not in line]
+    return " ".join(kept) or error.strip()
 
 
 def settings_as_dbt_vars(config_path: Path | None) -> str:

@@ -214,3 +214,14 @@ def test_a_clean_clone_says_what_to_load_first(tmp_path: Path):
             in ran.stdout)
     assert "Traceback" not in ran.stdout + ran.stderr
     assert "SKIP=" not in ran.stdout and "ERROR=" not in ran.stdout  # nothing ran
+
+
+def test_the_cli_build_on_an_empty_warehouse_says_the_same_sentence(tmp_path: Path):
+    signal_audit = Path(dbt_executable()).with_name("signal-audit")
+    ran = subprocess.run([str(signal_audit), "build", "--warehouse", str(tmp_path / "new" / "audit.duckdb")],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+
+    assert ran.returncode == 3
+    assert ran.stderr.strip().endswith(
+        "dbt could not run: No data loaded yet: run `signal-audit load` (or `make audit`) first, then `dbt build`.")
+    assert "Traceback" not in ran.stderr
