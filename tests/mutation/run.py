@@ -14,6 +14,7 @@ pass. Prints the score and the survivors; exits 1 when the score is below --min-
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import time
@@ -70,16 +71,31 @@ def stale(mutation: Mutation) -> str | None:
     return None
 
 
+def _pytest(tests: tuple[str, ...], python: str, timeout: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+def baseline(mutations: list[Mutation], python: str, timeout: int) -> list[str]:
+    """The test sets that fail with no mutation at all: a mutation they 'catch' proves nothing."""
+    failing = []
+    for tests in dict.fromkeys(m.tests for m in mutations):
+        ran = _pytest(tests, python, timeout)
+        if ran.returncode != 0:
+            last = (ran.stdout.strip().splitlines() or ["(no output)"])[-1]
+            failing.append(f"{' '.join(tests)}: {last}")
+    return failing
+
+
 def run_one(mutation: Mutation, python: str, timeout: int) -> Outcome:
     path = ROOT / mutation.file
     original = path.read_bytes()
     started = time.monotonic()
     try:
         path.write_text(original.decode().replace(mutation.find, mutation.replace, 1))
-        ran = subprocess.run(
-            [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *mutation.tests],
-            cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
-        )
+        ran = _pytest(mutation.tests, python, timeout)
     except subprocess.TimeoutExpired:
         return Outcome(mutation, False, time.monotonic() - started, f"tests ran over {timeout} s")
     finally:
@@ -99,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-score", type=float, default=0.90, help="exit 1 below this share caught")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per mutation's tests")
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs pytest")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip running each test set once unmutated first (it must pass)")
     args = parser.parse_args(argv)
+    # a stop (kill, CI timeout) still puts the mutated file back: `finally` runs on SystemExit
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     mutations = load_catalogue()
     if args.only:
@@ -117,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"STALE {m.id}: {why}")
     if problems:
         return 2
+    if not args.no_baseline:
+        failing = baseline(mutations, args.python, args.timeout)
+        for line in failing:
+            print(f"BASELINE FAILS {line}")
+        if failing:
+            print("the tests above fail without any mutation: fix them first")
+            return 2
 
     outcomes: list[Outcome] = []
     for i, mutation in enumerate(mutations, 1):
