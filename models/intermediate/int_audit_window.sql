@@ -8,7 +8,7 @@ bounds as (
         {% if var('audit_end_date') %}
         cast('{{ var("audit_end_date") }}' as date)
         {% else %}
-        max(created_date)
+            max(created_date)
         {% endif %} as window_end
     from {{ ref('stg_backend__orders') }}
 

@@ -11,7 +11,10 @@ with
 
 changes as (
 
-    select created_date as report_date, 'order' as day_kind, cast(null as {{ dbt.type_string() }}) as _dlt_load_id
+    select
+        created_date as report_date,
+        'order' as day_kind,
+        cast(null as {{ dbt.type_string() }}) as _dlt_load_id
     from {{ ref('int_order_deliveries') }}
     {%- if is_incremental() %}
     where {{ changed_since_last_build() }}
@@ -19,7 +22,10 @@ changes as (
 
     union all
 
-    select previous_created_date, 'order', null
+    select
+        previous_created_date,
+        'order',
+        null
     from {{ ref('int_order_deliveries') }}
     where previous_created_date is not null
     {%- if is_incremental() %}
@@ -28,7 +34,10 @@ changes as (
 
     union all
 
-    select event_date, 'event', null
+    select
+        event_date,
+        'event',
+        null
     from {{ ref('int_event_orders') }}
     {%- if is_incremental() %}
     where {{ changed_since_last_build() }}
@@ -37,16 +46,26 @@ changes as (
     union all
 
     -- what a platform says it counted feeds both kinds of marts
-    select reports.report_date, kinds.day_kind, reports._dlt_load_id
+    select
+        reports.report_date,
+        kinds.day_kind,
+        reports._dlt_load_id
     from {{ ref('stg_platform_reports__daily') }} as reports
-    cross join (select 'order' as day_kind union all select 'event') as kinds
+    cross join (
+        select 'order' as day_kind
+        union all
+        select 'event'
+    ) as kinds
     {%- if is_incremental() %}
     where {{ loaded_since_last_build('reports._dlt_load_id') }}
     {%- endif %}
 
     union all
 
-    select snapshots.report_date, 'event', snapshots._dlt_load_id
+    select
+        snapshots.report_date,
+        'event',
+        snapshots._dlt_load_id
     from {{ ref('stg_meta__dataset_quality') }} as snapshots
     {%- if is_incremental() %}
     where {{ loaded_since_last_build('snapshots._dlt_load_id') }}

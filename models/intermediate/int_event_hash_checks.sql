@@ -19,7 +19,13 @@ with
 
 tied as (
 
-    select event_key, platform, event_name, event_date, is_purchase, order_id
+    select
+        event_key,
+        platform,
+        event_name,
+        event_date,
+        is_purchase,
+        order_id
     from {{ ref('int_event_orders') }}
     where channel = 'server'
     {%- if is_incremental() %}
@@ -39,10 +45,15 @@ compared as (
         tied.order_id,
         coalesce(quality.hashed_email <> orders.email_sha256, false) as is_email_mismatch,
         coalesce(quality.hashed_phone <> case platforms.phone_hash_format
-            when 'e164' then orders.phone_e164_sha256 else orders.phone_sha256 end, false) as is_phone_mismatch
+            when 'e164' then orders.phone_e164_sha256 else orders.phone_sha256
+        end, false) as is_phone_mismatch
     from tied
     inner join (
-        select event_key, hashed_email, hashed_phone from {{ ref('int_event_match_quality') }}
+        select
+            event_key,
+            hashed_email,
+            hashed_phone
+        from {{ ref('int_event_match_quality') }}
         {%- if is_incremental() %}
         where event_key in (select event_key from tied)
             and {{ within_days_of('event_date', batch_days) }}

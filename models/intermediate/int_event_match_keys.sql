@@ -11,7 +11,13 @@ with
 
 events as (
 
-    select event_key, platform, event_name, event_date, is_purchase, user_json
+    select
+        event_key,
+        platform,
+        event_name,
+        event_date,
+        is_purchase,
+        user_json
     from {{ ref('int_events') }}
     where channel = 'server'
     {%- if is_incremental() %}
@@ -23,18 +29,18 @@ events as (
 sent as (
 
     {% for platform in var('platforms') -%}
-    {%- set keys = platform_native_keys(platform) -%}
-    {%- set platform_events -%}
-        select * from events where platform = '{{ platform }}'
-    {%- endset -%}
-    {%- if keys %}
-    {{ explode_json_keys(platform_events, 'user_json', keys) }}
-    {%- else %}
+        {%- set keys = platform_native_keys(platform) -%}
+        {%- set platform_events -%}
+            select * from events where platform = '{{ platform }}'
+        {%- endset -%}
+        {%- if keys %}
+            {{ explode_json_keys(platform_events, 'user_json', keys) }}
+        {%- else %}
     -- the seed has no match keys for {{ platform }}
     select *, cast(null as {{ dbt.type_string() }}) as native_key, cast(null as {{ dbt.type_string() }}) as key_json
     from events where false
     {%- endif %}
-    {% if not loop.last %}union all{% endif %}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -57,8 +63,9 @@ valued as (
         end as key_value
     from sent
     inner join {{ ref('match_keys') }} as match_keys
-        on sent.platform = match_keys.platform
-        and sent.native_key = match_keys.native_key
+        on
+            sent.platform = match_keys.platform
+            and sent.native_key = match_keys.native_key
     where sent.key_json is not null
 
 ),

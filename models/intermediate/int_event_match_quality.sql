@@ -11,7 +11,12 @@ with
 
 events as (
 
-    select event_key, platform, event_name, event_date, is_purchase
+    select
+        event_key,
+        platform,
+        event_name,
+        event_date,
+        is_purchase
     from {{ ref('int_events') }}
     where channel = 'server'
     {%- if is_incremental() %}
@@ -67,19 +72,24 @@ outside_counts as (
         sets.key_set,
         sum(case when keys.is_valid and member.match_key is null then 1 else 0 end) as keys_outside
     from keys
-    inner join (select distinct platform, key_set from broad_sets) as sets
+    inner join (select distinct
+        platform,
+        key_set
+    from broad_sets) as sets
         on keys.platform = sets.platform
     left join broad_sets as member
-        on member.platform = sets.platform
-        and member.key_set = sets.key_set
-        and member.match_key = keys.match_key
+        on
+            sets.platform = member.platform
+            and sets.key_set = member.key_set
+            and keys.match_key = member.match_key
     group by keys.event_key, sets.key_set
 
 ),
 
 too_broad as (
 
-    select distinct event_key from outside_counts where keys_outside = 0
+    select distinct event_key from outside_counts
+    where keys_outside = 0
 
 )
 

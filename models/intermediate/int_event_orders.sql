@@ -15,9 +15,14 @@ with
 
 orders as (
 
-    select order_id, created_at from {{ ref('int_orders') }}
+    select
+        order_id,
+        created_at
+    from {{ ref('int_orders') }}
 
 ),
+
+
 
 {%- set event_columns = [
     'event_key', 'platform', 'channel', 'event_id', 'order_ref', 'event_name', 'is_purchase',

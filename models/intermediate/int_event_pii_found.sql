@@ -10,7 +10,13 @@ with
 
 events as (
 
-    select event_key, platform, channel, event_name, event_date, pii_json
+    select
+        event_key,
+        platform,
+        channel,
+        event_name,
+        event_date,
+        pii_json
     from {{ ref('int_events') }}
     where pii_json is not null
 

@@ -11,15 +11,17 @@ with
 events as (
 
     {% for platform in var('platforms') %}
-    select * from {{ ref('stg_' ~ platform ~ '__events') }}
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ ref('stg_' ~ platform ~ '__events') }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
 purchase_event_names as (
 
-    select distinct platform, lower(event_name) as event_name_lower
+    select distinct
+        platform,
+        lower(event_name) as event_name_lower
     from {{ ref('purchase_event_names') }}
 
 ),
@@ -48,8 +50,9 @@ classified as (
         end as event_time_unit
     from typed
     left join purchase_event_names
-        on typed.platform = purchase_event_names.platform
-        and lower(typed.event_name) = purchase_event_names.event_name_lower
+        on
+            typed.platform = purchase_event_names.platform
+            and lower(typed.event_name) = purchase_event_names.event_name_lower
 
 ),
 

@@ -48,7 +48,14 @@ platforms as (
 
 purchase_events as (
 
-    select order_id, platform, channel, is_request_accepted, sent_at, event_id, lower(event_name) as event_name_lower
+    select
+        order_id,
+        platform,
+        channel,
+        is_request_accepted,
+        sent_at,
+        event_id,
+        lower(event_name) as event_name_lower
     from {{ ref('int_event_orders') }}
     where is_purchase and order_id is not null
     {%- if is_incremental() %}
@@ -74,14 +81,18 @@ per_order as (
 
 matching_orders as (
 
-    select distinct browser.order_id, browser.platform
+    select distinct
+        browser.order_id,
+        browser.platform
     from purchase_events as browser
     inner join purchase_events as server
-        on browser.order_id = server.order_id
-        and browser.platform = server.platform
-        and browser.event_id = server.event_id
-        and browser.event_name_lower = server.event_name_lower
-    where browser.channel = 'browser'
+        on
+            browser.order_id = server.order_id
+            and browser.platform = server.platform
+            and browser.event_id = server.event_id
+            and browser.event_name_lower = server.event_name_lower
+    where
+        browser.channel = 'browser'
         and server.channel = 'server'
         and server.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'browser.sent_at') }}
         and browser.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'server.sent_at') }}
@@ -105,17 +116,19 @@ select
     {% if is_incremental() -%}
     before.created_date
     {%- else -%}
-    cast(null as date)
+        cast(null as date)
     {%- endif %} as previous_created_date,
     {{ audit_run_at() }} as _audited_at
 from orders
 cross join platforms
 left join per_order
-    on orders.order_id = per_order.order_id
-    and platforms.platform = per_order.platform
+    on
+        orders.order_id = per_order.order_id
+        and platforms.platform = per_order.platform
 left join matching_orders
-    on orders.order_id = matching_orders.order_id
-    and platforms.platform = matching_orders.platform
+    on
+        orders.order_id = matching_orders.order_id
+        and platforms.platform = matching_orders.platform
 {%- if is_incremental() %}
 left join (
     select distinct order_id, created_date from {{ this }}

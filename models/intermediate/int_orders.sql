@@ -32,7 +32,7 @@ select
     {% if is_incremental() -%}
     before.created_date
     {%- else -%}
-    cast(null as date)
+        cast(null as date)
     {%- endif %} as previous_created_date,
     changed._dlt_load_id,
     {{ audit_run_at() }} as _audited_at

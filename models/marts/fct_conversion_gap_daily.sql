@@ -39,9 +39,15 @@ reported as (
 
 days as (
 
-    select report_date, platform from backend
+    select
+        report_date,
+        platform
+    from backend
     union
-    select report_date, platform from reported
+    select
+        report_date,
+        platform
+    from reported
 
 ),
 
@@ -70,11 +76,13 @@ measured as (
         *,
         backend_purchases - orders_sent_by_server as orders_never_sent,
         orders_sent_by_server - orders_accepted as orders_rejected,
-        case when backend_purchases > 0 then
-            1.0 * (backend_purchases - platform_reported_purchases) / backend_purchases
+        case
+            when backend_purchases > 0 then
+                1.0 * (backend_purchases - platform_reported_purchases) / backend_purchases
         end as gap_pct,
-        case when backend_purchases > 0 then
-            1.0 * (backend_purchases - orders_sent_by_server) / backend_purchases
+        case
+            when backend_purchases > 0 then
+                1.0 * (backend_purchases - orders_sent_by_server) / backend_purchases
         end as capture_gap_pct
     from joined
 

@@ -22,7 +22,10 @@ deliveries as (
 
 reported as (
 
-    select report_date, platform, events_deduplicated
+    select
+        report_date,
+        platform,
+        events_deduplicated
     from {{ ref('int_platform_reported_purchases') }}
 
 ),
@@ -36,10 +39,15 @@ daily as (
             as orders_with_browser_event,
         cast(sum(case when is_sent_by_server then 1 else 0 end) as {{ dbt.type_bigint() }})
             as orders_with_server_event,
-        cast(sum(case when browser_purchase_events > 0 and is_sent_by_server then 1 else 0 end)
-            as {{ dbt.type_bigint() }}) as orders_with_both,
-        cast(sum(case when browser_purchase_events > 0 and is_sent_by_server and has_matching_event_id
-            then 1 else 0 end) as {{ dbt.type_bigint() }}) as matching_event_id_orders
+        cast(
+            sum(case when browser_purchase_events > 0 and is_sent_by_server then 1 else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as orders_with_both,
+        cast(sum(case
+            when browser_purchase_events > 0 and is_sent_by_server and has_matching_event_id
+                then 1
+            else 0
+        end) as {{ dbt.type_bigint() }}) as matching_event_id_orders
     from deliveries
     group by created_date, platform
 
@@ -52,12 +60,14 @@ select
     daily.orders_with_server_event,
     daily.orders_with_both,
     daily.matching_event_id_orders,
-    case when daily.orders_with_both > 0 then
-        1.0 * daily.matching_event_id_orders / daily.orders_with_both
+    case
+        when daily.orders_with_both > 0 then
+            1.0 * daily.matching_event_id_orders / daily.orders_with_both
     end as dedup_rate,
     daily.orders_with_both - daily.matching_event_id_orders as double_count_risk_orders,
     reported.events_deduplicated as platform_deduplicated
 from daily
 left join reported
-    on daily.report_date = reported.report_date
-    and daily.platform = reported.platform
+    on
+        daily.report_date = reported.report_date
+        and daily.platform = reported.platform

@@ -20,11 +20,12 @@ events as (
         events.sent_at,
         events.event_at,
         platforms.max_event_age_days,
-        {{ dbt.datediff('events.order_created_at', 'events.sent_at', 'second') }} as latency_seconds
+        {{ dbt.datediff('events.order_created_at', 'events.sent_at', 'second') }}             as latency_seconds
     from {{ ref('int_event_orders') }} as events
     inner join {{ ref('platforms') }} as platforms
         on events.platform = platforms.platform
-    where events.channel = 'server' and events.is_purchase
+    where
+        events.channel = 'server' and events.is_purchase
         and {{ on_changed_days('events.event_date', 'event') }}
 
 )
@@ -37,8 +38,10 @@ select
     {{ percentile('latency_seconds', 0.5) }} as p50_latency_seconds,
     {{ percentile('latency_seconds', 0.95) }} as p95_latency_seconds,
     1.0 * sum(case when latency_seconds <= {{ var('latency_threshold_seconds') }} then 1 else 0 end)
-        / nullif(count(latency_seconds), 0) as within_threshold_pct,
-    cast(sum(case when event_at < {{ dbt.dateadd('day', '-max_event_age_days', 'sent_at') }} then 1 else 0 end)
-        as {{ dbt.type_bigint() }}) as events_too_old
+    / nullif(count(latency_seconds), 0) as within_threshold_pct,
+    cast(
+        sum(case when event_at < {{ dbt.dateadd('day', '-max_event_age_days', 'sent_at') }} then 1 else 0 end)
+        as {{ dbt.type_bigint() }}
+    ) as events_too_old
 from events
 group by event_date, platform

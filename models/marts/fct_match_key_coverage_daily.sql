@@ -12,7 +12,11 @@ with
 events as (
 
     -- every server event counts, whether it sent the key or not
-    select event_date, platform, event_name, count(*) as events
+    select
+        event_date,
+        platform,
+        event_name,
+        count(*) as events
     from {{ ref('int_event_match_quality') }}
     where {{ on_changed_days('event_date', 'event') }}
     group by event_date, platform, event_name
@@ -21,7 +25,10 @@ events as (
 
 platform_keys as (
 
-    select distinct platform, match_key from {{ ref('match_keys') }}
+    select distinct
+        platform,
+        match_key
+    from {{ ref('match_keys') }}
 
 ),
 
@@ -36,8 +43,9 @@ keys as (
         end as is_hash_mismatch
     from {{ ref('int_event_match_keys') }} as keys
     left join {{ ref('int_event_hash_checks') }} as checks
-        on keys.event_key = checks.event_key
-        and keys.match_key in ('email', 'phone')
+        on
+            keys.event_key = checks.event_key
+            and keys.match_key in ('email', 'phone')
     where {{ on_changed_days('keys.event_date', 'event') }}
 
 ),
@@ -73,7 +81,8 @@ from events
 inner join platform_keys
     on events.platform = platform_keys.platform
 left join sent
-    on events.event_date = sent.event_date
-    and events.platform = sent.platform
-    and events.event_name is not distinct from sent.event_name
-    and platform_keys.match_key = sent.match_key
+    on
+        events.event_date = sent.event_date
+        and events.platform = sent.platform
+        and events.event_name is not distinct from sent.event_name
+        and platform_keys.match_key = sent.match_key

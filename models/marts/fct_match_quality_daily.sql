@@ -14,7 +14,9 @@ with
 
 events as (
 
-    select quality.*, coalesce(checks.has_hash_mismatch, false) as has_hash_mismatch
+    select
+        quality.*,
+        coalesce(checks.has_hash_mismatch, false) as has_hash_mismatch
     from {{ ref('int_event_match_quality') }} as quality
     left join {{ ref('int_event_hash_checks') }} as checks
         on quality.event_key = checks.event_key
@@ -71,6 +73,7 @@ select
     daily.too_broad_events
 from daily
 left join reported
-    on daily.report_date = reported.report_date
-    and daily.platform = reported.platform
-    and lower(daily.event_name) = reported.event_name_lower
+    on
+        daily.report_date = reported.report_date
+        and daily.platform = reported.platform
+        and lower(daily.event_name) = reported.event_name_lower

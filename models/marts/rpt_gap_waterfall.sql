@@ -9,7 +9,10 @@ with
 
 audit_window as (
 
-    select window_start, window_end from {{ ref('int_audit_window') }}
+    select
+        window_start,
+        window_end
+    from {{ ref('int_audit_window') }}
 
 ),
 
@@ -35,7 +38,9 @@ orders as (
 
 dedup as (
 
-    select dedup.platform, sum(dedup.double_count_risk_orders) as double_counted_orders
+    select
+        dedup.platform,
+        sum(dedup.double_count_risk_orders) as double_counted_orders
     from {{ ref('fct_dedup_daily') }} as dedup
     inner join audit_window
         on dedup.report_date between audit_window.window_start and audit_window.window_end
@@ -45,7 +50,9 @@ dedup as (
 
 reported as (
 
-    select gap.platform, sum(gap.platform_reported_purchases) as platform_counted
+    select
+        gap.platform,
+        sum(gap.platform_reported_purchases) as platform_counted
     from {{ ref('fct_conversion_gap_daily') }} as gap
     inner join audit_window
         on gap.report_date between audit_window.window_start and audit_window.window_end
@@ -66,7 +73,7 @@ totals as (
         -- events for orders that don't count, reporting-day shifts, the platform's matching:
         -- shown as its own step, never spread over the others
         reported.platform_counted - orders.orders_accepted - orders.pixel_only_orders
-            - coalesce(dedup.double_counted_orders, 0) as other_difference,
+        - coalesce(dedup.double_counted_orders, 0) as other_difference,
         reported.platform_counted
     from orders
     left join dedup on orders.platform = dedup.platform
@@ -87,18 +94,18 @@ steps as (
         (8, 'platform_counted', 'platform counted', 'platform counted', 'total', 0),
     ] %}
     {% for step_order, step, label, short_label, kind, sign in steps %}
-    select
-        platform,
-        {{ step_order }} as step_order,
-        '{{ step }}' as step,
-        '{{ label }}' as step_label,
-        '{{ short_label }}' as short_label,
-        '{{ kind }}' as step_kind,
-        {{ step }} as orders,
-        {% if kind == 'total' %}cast(null as {{ dbt.type_bigint() }}){% else %}{{ sign }} * {{ step }}{% endif %}
-            as orders_change
-    from totals
-    {% if not loop.last %}union all{% endif %}
+        select
+            platform,
+            {{ step_order }} as step_order,
+            '{{ step }}' as step,
+            '{{ label }}' as step_label,
+            '{{ short_label }}' as short_label,
+            '{{ kind }}' as step_kind,
+            {{ step }} as orders,
+            {% if kind == 'total' %}cast(null as {{ dbt.type_bigint() }}){% else %}{{ sign }} * {{ step }}{% endif %}
+                as orders_change
+        from totals
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 )

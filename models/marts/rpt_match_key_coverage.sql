@@ -6,13 +6,19 @@ with
 
 audit_window as (
 
-    select window_start, window_end from {{ ref('int_audit_window') }}
+    select
+        window_start,
+        window_end
+    from {{ ref('int_audit_window') }}
 
 ),
 
 purchase_names as (
 
-    select platform, lower(event_name) as event_name_lower from {{ ref('purchase_event_names') }}
+    select
+        platform,
+        lower(event_name) as event_name_lower
+    from {{ ref('purchase_event_names') }}
 
 ),
 
@@ -26,11 +32,13 @@ summed as (
     from {{ ref('fct_match_key_coverage_daily') }} as keys
     inner join audit_window
         on keys.report_date between audit_window.window_start and audit_window.window_end
-    where exists (
-        select 1 from purchase_names
-        where purchase_names.platform = keys.platform
-            and purchase_names.event_name_lower = lower(keys.event_name)
-    )
+    where
+        exists (
+            select 1 from purchase_names
+            where
+                purchase_names.platform = keys.platform
+                and purchase_names.event_name_lower = lower(keys.event_name)
+        )
     group by keys.platform, keys.match_key
 
 ),

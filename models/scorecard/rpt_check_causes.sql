@@ -12,19 +12,28 @@ with
 
 audit_window as (
 
-    select window_start, window_end from {{ ref('int_audit_window') }}
+    select
+        window_start,
+        window_end
+    from {{ ref('int_audit_window') }}
 
 ),
 
 platforms as (
 
-    select platform, display_name from {{ ref('platforms') }}
+    select
+        platform,
+        display_name
+    from {{ ref('platforms') }}
 
 ),
 
 purchase_names as (
 
-    select platform, lower(event_name) as event_name_lower from {{ ref('purchase_event_names') }}
+    select
+        platform,
+        lower(event_name) as event_name_lower
+    from {{ ref('purchase_event_names') }}
 
 ),
 
@@ -66,11 +75,13 @@ quality as (
     from {{ ref('fct_match_quality_daily') }} as quality
     inner join audit_window
         on quality.report_date between audit_window.window_start and audit_window.window_end
-    where exists (
-        select 1 from purchase_names
-        where purchase_names.platform = quality.platform
-            and purchase_names.event_name_lower = lower(quality.event_name)
-    )
+    where
+        exists (
+            select 1 from purchase_names
+            where
+                purchase_names.platform = quality.platform
+                and purchase_names.event_name_lower = lower(quality.event_name)
+        )
     group by quality.platform
 
 ),
@@ -81,8 +92,10 @@ latency as (
         latency.platform,
         sum(latency.events_too_old) as events_too_old,
         -- events tied to an order that left later than the latency threshold
-        sum(latency.events_with_order
-            - round(coalesce(latency.within_threshold_pct, 1) * latency.events_with_order)) as late_events
+        sum(
+            latency.events_with_order
+            - round(coalesce(latency.within_threshold_pct, 1) * latency.events_with_order)
+        ) as late_events
     from {{ ref('fct_event_latency_daily') }} as latency
     inner join audit_window
         on latency.report_date between audit_window.window_start and audit_window.window_end
@@ -113,10 +126,12 @@ invalid_fields as (
     from {{ ref('fct_field_coverage_daily') }} as fields
     inner join audit_window
         on fields.report_date between audit_window.window_start and audit_window.window_end
-    where fields.requirement = 'required'
+    where
+        fields.requirement = 'required'
         and exists (
             select 1 from purchase_names
-            where purchase_names.platform = fields.platform
+            where
+                purchase_names.platform = fields.platform
                 and purchase_names.event_name_lower = lower(fields.event_name)
         )
     group by fields.platform, fields.field_name
@@ -165,28 +180,39 @@ invalid_fields as (
 candidates as (
 
     {% for c in causes %}
-    select
-        platform,
-        {{ c.key }} as cause_key,
-        {{ c.sentence }} as cause_template,
-        {{ c.affected }} as affected,
-        '{{ c.unit }}' as unit,
-        '{{ c.checks[0] }}' as check_name,
-        {% if c.checks | length > 1 %}'{{ c.checks[1] }}'{% else %}cast(null as {{ dbt.type_string() }}){% endif %}
-            as also_check_name,
-        {{ c.fix }} as fix_template
-    from {{ c.source }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            platform,
+            {{ c.key }} as cause_key,
+            {{ c.sentence }} as cause_template,
+            {{ c.affected }} as affected,
+            '{{ c.unit }}' as unit,
+            '{{ c.checks[0] }}' as check_name,
+            {% if c.checks | length > 1 %}'{{ c.checks[1] }}'{% else %}cast(null as {{ dbt.type_string() }}){% endif %}
+                as also_check_name,
+            {{ c.fix }} as fix_template
+        from {{ c.source }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
 severities as (
 
-    select 'fail' as status, 0 as severity
-    union all select 'warn', 1
-    union all select 'no_data', 2
-    union all select 'pass', 3
+    select
+        'fail' as status,
+        0 as severity
+    union all
+    select
+        'warn',
+        1
+    union all
+    select
+        'no_data',
+        2
+    union all
+    select
+        'pass',
+        3
 
 ),
 
@@ -206,7 +232,7 @@ judged as (
         least(coalesce(first_severity.severity, 2), coalesce(also_severity.severity, 2)) as severity,
         case
             {% for platform in var('platforms') %}
-            when candidates.platform = '{{ platform }}' then {{ loop.index0 }}
+                when candidates.platform = '{{ platform }}' then {{ loop.index0 }}
             {% endfor %}
             else {{ var('platforms') | length }}
         end as platform_order,
@@ -235,7 +261,8 @@ listed as (
 )
 
 select
-    cast(row_number() over (order by affected desc, severity, platform_order, cause) as integer) as cause_rank,
+    cast(row_number() over (order by affected desc, severity asc, platform_order asc, cause asc) as integer)
+        as cause_rank,
     platform,
     cast(cause_key as {{ dbt.type_string() }}) as cause_key,
     cast(cause as {{ dbt.type_string() }}) as cause,

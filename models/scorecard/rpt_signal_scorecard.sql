@@ -20,17 +20,17 @@ with
 judged as (
 
     {% for model in check_models %}
-    select
-        platform,
-        check_name,
-        window_start,
-        window_end,
-        metric_value,
-        threshold,
-        status,
-        summary
-    from {{ ref(model) }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            platform,
+            check_name,
+            window_start,
+            window_end,
+            metric_value,
+            threshold,
+            status,
+            summary
+        from {{ ref(model) }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 )

@@ -3,9 +3,11 @@
     under-reporting means lost purchases, over-reporting means double counting. -#}
 with
 
-platforms as ({{ audited_platforms() }}),
+platforms as ({{ audited_platforms() }}
+),
 
-bounds as ({{ check_bounds('conversion_gap') }}),
+bounds as ({{ check_bounds('conversion_gap') }}
+),
 
 window_bounds as (
 
@@ -48,7 +50,8 @@ never_sent_by_path as (
         ) as path_rank
     from {{ ref('int_order_deliveries') }} as deliveries
     cross join window_bounds
-    where deliveries.is_counted_purchase and not deliveries.is_sent_by_server
+    where
+        deliveries.is_counted_purchase and not deliveries.is_sent_by_server
         and deliveries.created_date between window_bounds.window_start and window_bounds.window_end
     group by deliveries.platform, deliveries.purchase_path
 
@@ -65,8 +68,9 @@ measured as (
         totals.platform_reported_purchases,
         totals.backend_purchases - totals.orders_sent_by_server as orders_never_sent,
         totals.orders_sent_by_server - totals.orders_accepted as orders_rejected,
-        case when totals.backend_purchases > 0 and totals.platform_reported_purchases is not null then
-            1.0 * (totals.backend_purchases - totals.platform_reported_purchases) / totals.backend_purchases
+        case
+            when totals.backend_purchases > 0 and totals.platform_reported_purchases is not null then
+                1.0 * (totals.backend_purchases - totals.platform_reported_purchases) / totals.backend_purchases
         end as gap_pct,
         top_path.purchase_path as top_never_sent_path,
         top_path.orders_never_sent as top_never_sent_orders

@@ -4,9 +4,11 @@
     fail below. -#}
 with
 
-platforms as ({{ audited_platforms() }}),
+platforms as ({{ audited_platforms() }}
+),
 
-bounds as ({{ check_bounds('deduplication') }}),
+bounds as ({{ check_bounds('deduplication') }}
+),
 
 totals as (
 
@@ -55,16 +57,20 @@ select
     cast(pass_bound as {{ type_double() }}) as threshold,
     status,
     case
-        when status = 'no_data' then
-            'No order had both a ' || display_name || ' pixel and a server purchase event in the window: '
-            || 'nothing to deduplicate (or browser events are not in the delivery log).'
+        when status = 'no_data'
+            then
+                'No order had both a ' || display_name || ' pixel and a server purchase event in the window: '
+                || 'nothing to deduplicate (or browser events are not in the delivery log).'
         else
             'Of ' || {{ fmt_int('orders_with_both') }} || ' orders that both the ' || display_name
             || ' pixel and your server reported, ' || {{ fmt_int('matching_orders') }} || ' share an event_id ('
             || {{ fmt_pct('dedup_rate') }} || ').'
-            || case when double_count_risk_orders > 0 then
-                ' ' || {{ plural('double_count_risk_orders', 'order risks', 'orders risk') }}
-                || ' being counted twice: send the same event_id (the order id) from pixel and server.'
-               else '' end
+            || case
+                when double_count_risk_orders > 0
+                    then
+                        ' ' || {{ plural('double_count_risk_orders', 'order risks', 'orders risk') }}
+                        || ' being counted twice: send the same event_id (the order id) from pixel and server.'
+                else ''
+            end
     end as summary
 from judged

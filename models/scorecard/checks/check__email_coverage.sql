@@ -4,13 +4,18 @@
     and hashes that don't match the backend's. -#}
 with
 
-platforms as ({{ audited_platforms() }}),
+platforms as ({{ audited_platforms() }}
+),
 
-bounds as ({{ check_bounds('email_coverage') }}),
+bounds as ({{ check_bounds('email_coverage') }}
+),
 
 events as (
 
-    select quality.*, coalesce(checks.has_hash_mismatch, false) as has_hash_mismatch, orders.purchase_path
+    select
+        quality.*,
+        coalesce(checks.has_hash_mismatch, false) as has_hash_mismatch,
+        orders.purchase_path
     from {{ ref('int_event_match_quality') }} as quality
     left join {{ ref('int_event_hash_checks') }} as checks
         on quality.event_key = checks.event_key
@@ -38,7 +43,9 @@ missing_by_path as (
         platform,
         coalesce(purchase_path, 'unknown') as purchase_path,
         count(*) as events_without_email,
-        row_number() over (partition by platform order by count(*) desc, coalesce(purchase_path, 'unknown')) as path_rank
+        row_number()
+            over (partition by platform order by count(*) desc, coalesce(purchase_path, 'unknown'))
+            as path_rank
     from events
     where not has_email
     group by platform, coalesce(purchase_path, 'unknown')
@@ -82,20 +89,30 @@ select
     cast(judged.pass_bound as {{ type_double() }}) as threshold,
     judged.status,
     case
-        when judged.status = 'no_data' then
-            'No ' || judged.display_name || ' purchase events were sent by the server in the window.'
+        when judged.status = 'no_data'
+            then
+                'No ' || judged.display_name || ' purchase events were sent by the server in the window.'
         else
-            {{ fmt_pct('judged.coverage') }} || ' of ' || judged.display_name || ' purchase events carry a valid hashed email ('
+            {{ fmt_pct('judged.coverage') }}
+            || ' of '
+            || judged.display_name
+            || ' purchase events carry a valid hashed email ('
             || {{ fmt_int('judged.events_with_email') }} || ' of ' || {{ fmt_int('judged.events') }} || '; target '
             || {{ fmt_pct('judged.pass_bound') }} || ').'
-            || case when judged.events > judged.events_with_email then
-                ' Most events without one are ' || coalesce(paths.label, judged.top_missing_path) || ' ('
-                || {{ fmt_int('judged.top_missing_events') }} || ').'
-               else '' end
-            || case when judged.hash_mismatch_events > 0 then
-                ' ' || {{ plural('judged.hash_mismatch_events', 'event sends', 'events send') }}
-                || ' an email or phone hash that differs from your backend''s: normalize (trim, lowercase) before hashing.'
-               else '' end
+            || case
+                when judged.events > judged.events_with_email
+                    then
+                        ' Most events without one are ' || coalesce(paths.label, judged.top_missing_path) || ' ('
+                        || {{ fmt_int('judged.top_missing_events') }} || ').'
+                else ''
+            end
+            || case
+                when judged.hash_mismatch_events > 0
+                    then
+                        ' ' || {{ plural('judged.hash_mismatch_events', 'event sends', 'events send') }}
+                        || ' an email or phone hash that differs from your backend''s: normalize (trim, lowercase) before hashing.'
+                else ''
+            end
     end as summary
 from judged
 left join {{ ref('purchase_paths') }} as paths

@@ -4,9 +4,11 @@
     that field and whether it is missing or invalid. -#}
 with
 
-platforms as ({{ audited_platforms() }}),
+platforms as ({{ audited_platforms() }}
+),
 
-bounds as ({{ check_bounds('field_coverage') }}),
+bounds as ({{ check_bounds('field_coverage') }}
+),
 
 counted as (
 
@@ -72,11 +74,13 @@ select
     cast(pass_bound as {{ type_double() }}) as threshold,
     status,
     case
-        when status = 'no_data' then
-            'No ' || display_name || ' purchase events were sent by the server in the window.'
-        when status = 'pass' then
-            'Every required ' || display_name || ' purchase field is valid on at least '
-            || {{ fmt_pct('validity') }} || ' of events (lowest: ' || field_name || ').'
+        when status = 'no_data'
+            then
+                'No ' || display_name || ' purchase events were sent by the server in the window.'
+        when status = 'pass'
+            then
+                'Every required ' || display_name || ' purchase field is valid on at least '
+                || {{ fmt_pct('validity') }} || ' of events (lowest: ' || field_name || ').'
         else
             'The required field ' || field_name || ' is valid on only ' || {{ fmt_pct('validity') }}
             || ' of ' || display_name || ' purchase events: missing on ' || {{ fmt_pct('missing_share') }}
@@ -86,6 +90,6 @@ select
                 when 'value' then ' Send the order total as a number above 0 (12.99, not "12,99").'
                 when 'event_time' then ' Send event_time in Unix seconds, not milliseconds, and not in the future.'
                 else ' Send ' || field_name || ' with every purchase.'
-               end
+            end
     end as summary
 from judged

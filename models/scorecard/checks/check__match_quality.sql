@@ -6,9 +6,11 @@
     below. The sentence names the key whose absence costs the most score. -#}
 with
 
-platforms as ({{ audited_platforms() }}),
+platforms as ({{ audited_platforms() }}
+),
 
-bounds as ({{ check_bounds('match_quality') }}),
+bounds as ({{ check_bounds('match_quality') }}
+),
 
 events as (
 
@@ -19,7 +21,10 @@ events as (
 
 estimated as (
 
-    select platform, count(*) as events, avg(estimated_match_score) as estimated_score
+    select
+        platform,
+        count(*) as events,
+        avg(estimated_match_score) as estimated_score
     from events
     group by platform
 
@@ -70,23 +75,32 @@ key_gaps as (
         1.0 - 1.0 * coalesce(valid.events_with_key, 0) / events.events as missing_share,
         weights.weight
     from (
-        select platform, count(*) as events
+        select
+            platform,
+            count(*) as events
         from {{ ref('int_event_match_quality') }}
         where is_purchase and {{ in_audit_window('event_date') }}
         group by platform
     ) as events
-    inner join (select distinct platform, match_key from {{ ref('match_keys') }}) as platform_keys
+    inner join (select distinct
+        platform,
+        match_key
+    from {{ ref('match_keys') }}) as platform_keys
         on events.platform = platform_keys.platform
     inner join {{ ref('match_score_weights') }} as weights
         on platform_keys.match_key = weights.match_key
     left join (
-        select platform, match_key, sum(case when is_valid then 1 else 0 end) as events_with_key
+        select
+            platform,
+            match_key,
+            sum(case when is_valid then 1 else 0 end) as events_with_key
         from {{ ref('int_event_match_keys') }}
         where is_purchase and {{ in_audit_window('event_date') }}
         group by platform, match_key
     ) as valid
-        on platform_keys.platform = valid.platform
-        and platform_keys.match_key = valid.match_key
+        on
+            platform_keys.platform = valid.platform
+            and platform_keys.match_key = valid.match_key
 
 ),
 
@@ -138,27 +152,37 @@ select
     cast(pass_bound as {{ type_double() }}) as threshold,
     status,
     case
-        when status = 'no_data' then
-            'No ' || display_name || ' purchase events were sent by the server in the window and no report carries a match score.'
+        when status = 'no_data'
+            then
+                'No '
+                || display_name
+                || ' purchase events were sent by the server in the window and no report carries a match score.'
         else
             display_name || '''s match quality for purchases is ' || {{ fmt_number('score') }} || ' of 10'
             || case
-                when score_source = 'dataset_quality_api' then
-                    ' (' || display_name || '''s own score, from its Dataset Quality API; our estimate from the keys sent is '
-                    || coalesce({{ fmt_number('estimated_score') }}, 'not available') || ')'
-                when platform_score is not null then
-                    ' (' || display_name || '''s own score; our estimate from the keys sent is '
-                    || coalesce({{ fmt_number('estimated_score') }}, 'not available') || ')'
+                when score_source = 'dataset_quality_api'
+                    then
+                        ' ('
+                        || display_name
+                        || '''s own score, from its Dataset Quality API; our estimate from the keys sent is '
+                        || coalesce({{ fmt_number('estimated_score') }}, 'not available') || ')'
+                when platform_score is not null
+                    then
+                        ' (' || display_name || '''s own score; our estimate from the keys sent is '
+                        || coalesce({{ fmt_number('estimated_score') }}, 'not available') || ')'
                 else ' (our estimate from the keys sent; ' || display_name || ' reported no score)'
-               end
+            end
             || case status
                 when 'pass' then ', at or above ' || {{ fmt_number('pass_bound', 0) }} || '.'
                 when 'warn' then ', below ' || {{ fmt_number('pass_bound', 0) }} || ': match potential is left behind.'
                 else ', below ' || {{ fmt_number('floor_bound', 0) }} || ': a structural problem.'
-               end
-            || case when weakest_key_missing_share > 0 then
-                ' Biggest missing key: ' || weakest_key || ', absent or invalid on '
-                || {{ fmt_pct('weakest_key_missing_share') }} || ' of purchase events.'
-               else '' end
+            end
+            || case
+                when weakest_key_missing_share > 0
+                    then
+                        ' Biggest missing key: ' || weakest_key || ', absent or invalid on '
+                        || {{ fmt_pct('weakest_key_missing_share') }} || ' of purchase events.'
+                else ''
+            end
     end as summary
 from judged

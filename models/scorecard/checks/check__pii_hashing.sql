@@ -5,13 +5,19 @@
     unprotected. The sentence names the worst key and places. -#}
 with
 
-platforms as ({{ audited_platforms() }}),
+platforms as ({{ audited_platforms() }}
+),
 
-bounds as ({{ check_bounds('pii_hashing') }}),
+bounds as ({{ check_bounds('pii_hashing') }}
+),
 
 keys as (
 
-    select platform, event_key, match_key, is_plaintext
+    select
+        platform,
+        event_key,
+        match_key,
+        is_plaintext
     from {{ ref('int_event_match_keys') }}
     where {{ in_audit_window('event_date') }}
 
@@ -19,7 +25,12 @@ keys as (
 
 found as (
 
-    select platform, event_key, place, kind, values_found
+    select
+        platform,
+        event_key,
+        place,
+        kind,
+        values_found
     from {{ ref('int_event_pii_found') }}
     where channel = 'server' and {{ in_audit_window('event_date') }}
 
@@ -50,9 +61,9 @@ found_places as (
         select
             platform,
             case kind when 'email' then 'emails' when 'phone' then 'phone numbers' else 'plaintext' end
-                || ' in ' || place || ' (' || {{ fmt_int('sum(values_found)') }} || ')' as label,
+            || ' in ' || place || ' (' || {{ fmt_int('sum(values_found)') }} || ')' as label,
             sum(values_found) as place_values,
-            row_number() over (partition by platform order by sum(values_found) desc, kind, place) as place_rank
+            row_number() over (partition by platform order by sum(values_found) desc, kind, place asc) as place_rank
         from found
         group by platform, kind, place
     ) as ranked
@@ -112,18 +123,32 @@ select
     status,
     case status
         when 'no_data' then 'No ' || display_name || ' server events in the window.'
-        when 'pass' then 'Every customer identifier sent to ' || display_name || ' that must be hashed was SHA-256 hashed.'
+        when
+            'pass'
+            then 'Every customer identifier sent to ' || display_name || ' that must be hashed was SHA-256 hashed.'
         else
-            {{ plural('plaintext_events', 'server event', 'server events') }} || ' sent customer data to ' || display_name
+            {{ plural('plaintext_events', 'server event', 'server events') }}
+            || ' sent customer data to '
+            || display_name
             || ' in plaintext'
-            || case when match_key is not null
-                then ', mostly ' || match_key || ' (' || {{ fmt_int('plaintext_values') }} || ')' else '' end
-            || case when places is not null
-                then case when match_key is not null then '; also ' else ': ' end || places else '' end
+            || case
+                when match_key is not null
+                    then ', mostly ' || match_key || ' (' || {{ fmt_int('plaintext_values') }} || ')'
+                else ''
+            end
+            || case
+                when places is not null
+                    then case when match_key is not null then '; also ' else ': ' end || places
+                else ''
+            end
             || ': personal data sent unprotected.'
             || case when match_key is not null then ' Normalize and SHA-256 hash it before sending.' else '' end
-            || case when places is not null
-                then ' Keep e-mail addresses and phone numbers out of URLs and other fields: send them'
-                    || ' only SHA-256 hashed, in the match keys.' else '' end
+            || case
+                when places is not null
+                    then
+                        ' Keep e-mail addresses and phone numbers out of URLs and other fields: send them'
+                        || ' only SHA-256 hashed, in the match keys.'
+                else ''
+            end
     end as summary
 from judged

@@ -24,7 +24,7 @@ renamed as (
         end as purchase_path,
         coalesce(is_test, false) as is_test,
         status in {{ sql_string_list(var('counted_statuses')) }}
-            and not coalesce(is_test, false) as is_counted_purchase,
+        and not coalesce(is_test, false) as is_counted_purchase,
         marketing_consent,
 
         ----------  numerics

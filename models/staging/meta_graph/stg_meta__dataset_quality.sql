@@ -16,11 +16,15 @@ key_coverage as (
         source.snapshot_date,
         source.dataset_id,
         source.event_name,
-        max(case when {{ json_value('keys.value', "'$.identifier'") }} = 'email'
-            then {{ safe_to_double(json_value('keys.value', "'$.coverage.percentage'")) }} end) / 100.0
+        max(case
+            when {{ json_value('keys.value', "'$.identifier'") }} = 'email'
+                then {{ safe_to_double(json_value('keys.value', "'$.coverage.percentage'")) }}
+        end) / 100.0
             as email_coverage_pct,
-        max(case when {{ json_value('keys.value', "'$.identifier'") }} = 'phone'
-            then {{ safe_to_double(json_value('keys.value', "'$.coverage.percentage'")) }} end) / 100.0
+        max(case
+            when {{ json_value('keys.value', "'$.identifier'") }} = 'phone'
+                then {{ safe_to_double(json_value('keys.value', "'$.coverage.percentage'")) }}
+        end) / 100.0
             as phone_coverage_pct
     from source
     {{ json_array_rows('source.match_key_feedback', "'$'", 'keys') }}
@@ -58,9 +62,10 @@ renamed as (
 
     from source
     left join key_coverage
-        on source.snapshot_date = key_coverage.snapshot_date
-        and source.dataset_id = key_coverage.dataset_id
-        and source.event_name = key_coverage.event_name
+        on
+            source.snapshot_date = key_coverage.snapshot_date
+            and source.dataset_id = key_coverage.dataset_id
+            and source.event_name = key_coverage.event_name
 
 )
 
