@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from signal_audit.config import (
     DEFAULT_WAREHOUSE,
     ORDER_COLUMNS,
-    PROJECT_DIR,
     REQUIRED_ORDER_COLUMNS,
     ConfigError,
     default_audit_settings,
+    known_platforms,
 )
 
 # What each setting means, one line each (the long form is docs/settings.md).
@@ -95,11 +95,6 @@ class InitResult:
     mapped: dict[str, str] = field(default_factory=dict)  # contract column -> export column
     unmapped_required: tuple[str, ...] = ()
     sample: Path | None = None
-
-
-def known_platforms() -> tuple[str, ...]:
-    with open(PROJECT_DIR / "seeds" / "platforms.csv", encoding="utf-8", newline="") as fh:
-        return tuple(row["platform"] for row in csv.DictReader(fh))
 
 
 def write_config(path: Path, options: InitOptions, force: bool = False) -> InitResult:
