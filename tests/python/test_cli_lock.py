@@ -85,6 +85,7 @@ PRIMED = textwrap.dedent("""
     import sys
     import pipelines.files, pipelines.sources.http, signal_audit.reporting.data  # what an error's sentence needs
     from signal_audit.cli import main
+    print("ready", flush=True)
     sys.stdin.readline()
     sys.exit(main(sys.argv[1:]))
 """)
@@ -96,8 +97,16 @@ class Primed:
         self.proc = subprocess.Popen([sys.executable, "-c", PRIMED, *args], cwd=cwd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+    def ready(self) -> None:
+        assert self.proc.stdout is not None and self.proc.stdout.readline() == "ready\n"
+
+    def start(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
     def go(self) -> subprocess.CompletedProcess[str]:
-        out, err = self.proc.communicate("go\n", timeout=300)
+        out, err = self.proc.communicate(timeout=300)
         return subprocess.CompletedProcess(self.args, self.proc.returncode, out, err)
 
 
@@ -180,40 +189,46 @@ def test_a_reader_of_a_missing_warehouse_leaves_nothing_behind(tmp_path: Path):
 # ---------------------------------------------------------------- a second run at every point of a first
 
 
-@pytest.mark.parametrize(
-    ("point", "then"),
-    [
-        ("==> load inputs (dlt)", None),  # dlt is landing the inputs
-        ("==> build models and tests (dbt build)", " done ("),  # dbt's own process is building
-        ("==> judge thresholds (Great Expectations)", None),
-        ("==> write the report (HTML)", None),
-    ],
-    ids=["while-loading", "inside-dbt", "inside-gx", "writing-the-report"],
-)
-def test_a_second_run_at_any_point_of_a_first_is_told_the_warehouse_is_busy(
-    tmp_path: Path, shop: Path, point: str, then: str | None,
-):
+# points of a run, as its output shows them: a stage's first line, then a line inside it
+POINTS = {
+    "while-loading": ("==> load inputs (dlt)", None),  # dlt is landing the inputs
+    "between-load-and-dbt": (None, "    done in "),  # between two stages, where no connection is open
+    "inside-dbt": ("==> build models and tests (dbt build)", " done ("),  # dbt's own process is building
+    "inside-gx": ("==> judge thresholds (Great Expectations)", None),
+}
+
+
+def test_a_second_run_at_any_point_of_a_first_is_told_the_warehouse_is_busy(tmp_path: Path, shop: Path):
     warehouse = tmp_path / "wh" / "audit.duckdb"
-    second = Primed("run", *inputs(shop), "--warehouse", str(warehouse), cwd=tmp_path)
-    reader = Primed("report", "--warehouse", str(warehouse), cwd=tmp_path)
+    # for each point a second run and a report, started and waiting before the first run begins
+    others = {name: (Primed("run", *inputs(shop), "--warehouse", str(warehouse), cwd=tmp_path),
+                     Primed("report", "--warehouse", str(warehouse), cwd=tmp_path)) for name in POINTS}
+    results: dict[str, tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]] = {}
+    for second, reader in others.values():
+        second.ready(), reader.ready()
     first = Running("run", *inputs(shop), "--warehouse", str(warehouse), cwd=tmp_path)
     try:
-        first.wait_for(point)
-        if then:
-            first.wait_for(then)  # a progress line of dbt's nodes: dbt is running
-        second_result, reader_result = second.go(), reader.go()
-        assert first.proc.poll() is None, "the first run ended before the others tried: the test proves nothing"
+        for name, (stage, inside) in POINTS.items():
+            for marker in (stage, inside):
+                if marker:
+                    first.wait_for(marker)
+            second, reader = others[name]
+            second.start(), reader.start()  # both at once, the moment the first run got there
+            results[name] = second.go(), reader.go()
+            assert first.proc.poll() is None, f"{name}: the first run ended before the others tried"
         code, out = first.finish()
     finally:
         if first.proc.poll() is None:
             first.kill()
-        for proc in (second.proc, reader.proc):
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    refused(second_result, f"the warehouse {warehouse} {BUSY}")
-    refused(reader_result, f"the warehouse {warehouse} {BEING_WRITTEN}")
-    assert code == 0, out
+        for pair in others.values():
+            for primed in pair:
+                if primed.proc.poll() is None:
+                    primed.proc.kill()
+                    primed.proc.wait()
+    for second_result, reader_result in results.values():
+        refused(second_result, f"the warehouse {warehouse} {BUSY}")
+        refused(reader_result, f"the warehouse {warehouse} {BEING_WRITTEN}")
+    assert code == 0, out  # the first run never noticed
     assert "3 failing check(s) of 21." in out and "Report: " in out
 
 
