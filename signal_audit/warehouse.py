@@ -53,8 +53,12 @@ def hold(path: Path, write: bool = True) -> Iterator[None]:
     if not write and not path.exists() and not lock_path(path).exists():
         raise _missing(path)  # (a reader creates nothing)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # not inherited by dbt's or GX's processes: the lock is this process's, and ends with it
-    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = _open_lock(lock_path(path), write)
+    if fd is None:  # a reader in a folder it may not write: DuckDB's own lock still guards the file
+        if not path.exists():
+            raise _missing(path)
+        yield
+        return
     try:
         fcntl.flock(fd, (fcntl.LOCK_EX if write else fcntl.LOCK_SH) | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -67,6 +71,20 @@ def hold(path: Path, write: bool = True) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def _open_lock(lock: Path, write: bool) -> int | None:
+    # O_CLOEXEC: not inherited by dbt's or GX's processes, so the lock is this process's and
+    # ends with it (a dbt process outliving a killed run still holds DuckDB's own lock)
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        if write:
+            raise  # PermissionError: the CLI names the file
+    try:
+        return os.open(lock, os.O_RDONLY | os.O_CLOEXEC)  # flock works on a read-only descriptor
+    except OSError:
+        return None
 
 
 def ensure_writable(path: Path) -> None:

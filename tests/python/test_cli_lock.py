@@ -186,6 +186,22 @@ def test_a_reader_of_a_missing_warehouse_leaves_nothing_behind(tmp_path: Path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_reader_in_a_folder_it_may_not_write_still_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An analyst's `report` on a warehouse in a read-only folder: no lock file can be made, and
+    DuckDB's own lock still guards the file. A writer there is told it may not write."""
+    warehouse = tmp_path / "audit.duckdb"
+    warehouse.touch()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(lock_path(warehouse)))
+
+    monkeypatch.setattr("signal_audit.warehouse.os.open", refuse)  # as running as root, every open would pass
+    with hold(warehouse, write=False):
+        pass
+    with pytest.raises(PermissionError), hold(warehouse):
+        pass
+
+
 # ---------------------------------------------------------------- a second run at every point of a first
 
 
