@@ -11,6 +11,11 @@ redacted, but a copy) that no later run would remove. Pending packages
 (the database and API sources) or aborts them (the file inputs), and the sweep after that
 load removes what is left of them.
 
+The input files parsed before dlt sees them (pipelines/spill.py) are spilled to temporary
+files too; `temporary_files_in` puts them in the pipelines folder's `.tmp`, where the same
+sweep finds what a killed run left, instead of the system's temporary folder, where nothing
+would.
+
 Call `remove_leftovers` only while no other process uses the same pipelines folder (the CLI
 holds the warehouse's lock, signal_audit/warehouse.py).
 """
@@ -18,7 +23,12 @@ holds the warehouse's lock, signal_audit/warehouse.py).
 from __future__ import annotations
 
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+TEMPORARY = ".tmp"
 
 # a package's job files by state, and the text of its jobs' errors (a database's error can
 # quote a value)
@@ -28,10 +38,10 @@ _JOB_FOLDERS = ("new_jobs", "started_jobs", "completed_jobs", "failed_jobs", ".e
 def remove_leftovers(pipelines_dir: Path) -> int:
     """Delete what no pending package needs under every pipeline of `pipelines_dir`; return the
     number of files removed."""
-    removed = 0
+    removed = sum(_remove(p) for p in _entries(pipelines_dir / TEMPORARY))
     if not pipelines_dir.is_dir():
         return removed
-    for pipeline in (p for p in pipelines_dir.iterdir() if p.is_dir()):
+    for pipeline in (p for p in pipelines_dir.iterdir() if p.is_dir() and p.name != TEMPORARY):
         normalize, load = pipeline / "normalize", pipeline / "load"
         extracted = normalize / "extracted"
         pending = {p.name for p in extracted.iterdir()} if extracted.is_dir() else set()
@@ -61,3 +71,16 @@ def _remove(path: Path) -> int:
         return count
     path.unlink(missing_ok=True)
     return 1
+
+
+@contextmanager
+def temporary_files_in(pipelines_dir: Path) -> Iterator[None]:
+    """Python's temporary files and folders go to `pipelines_dir/.tmp` for the block."""
+    folder = pipelines_dir / TEMPORARY
+    folder.mkdir(parents=True, exist_ok=True)
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous

@@ -235,15 +235,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _load(config: Config, reload_all: bool = False) -> None:
     from pipelines.load import run_load, state_dir
-    from pipelines.working_files import remove_leftovers
+    from pipelines.working_files import remove_leftovers, temporary_files_in
 
+    working = state_dir(config.warehouse)
     with Stage("load inputs (dlt)"):
         # what a killed run left in dlt's folders goes first; this run's copies once loaded
-        remove_leftovers(state_dir(config.warehouse))
+        remove_leftovers(working)
         try:
-            report = run_load(config, reload_all=reload_all)
+            with temporary_files_in(working):
+                report = run_load(config, reload_all=reload_all)
         finally:
-            remove_leftovers(state_dir(config.warehouse))
+            remove_leftovers(working)
     for source, counts in report.counts.items():
         note = f", {counts.rejected:,} rejected (see raw.rejected_rows)" if counts.rejected else ""
         skipped = len(report.skipped.get(source, ()))

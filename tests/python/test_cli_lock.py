@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.load import state_dir
+from pipelines.working_files import TEMPORARY
 from signal_audit.demo import generate_shop, preset
 from signal_audit.warehouse import WarehouseBusy, hold, lock_path
 
@@ -130,8 +131,9 @@ def refused(result: subprocess.CompletedProcess[str], sentence: str) -> None:
 
 
 def data_files(warehouse: Path) -> list[Path]:
+    """dlt's job files, and the parsed inputs spilled before dlt reads them (pipelines/spill.py)."""
     root = state_dir(warehouse)
-    return [p for p in root.rglob("*") if p.is_file() and p.name.endswith(DATA_SUFFIXES)] if root.exists() else []
+    return [p for p in root.rglob("*") if p.is_file() and (p.name.endswith(DATA_SUFFIXES) or TEMPORARY in p.parts)]
 
 
 # ---------------------------------------------------------------- the lock itself
