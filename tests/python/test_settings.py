@@ -137,9 +137,6 @@ def test_known_platforms_are_the_seed_rows(tmp_path: Path, monkeypatch: pytest.M
         ("orders: {default_phone_region: Germany}", "orders.default_phone_region must be a two-letter country code"),
         ("orders: {colums: {}}", "unknown setting(s) in orders: colums"),
         ("warehouse: [a.duckdb]", "warehouse must be the path of a .duckdb file"),
-        ("platform_reports: {exports: [{files: a.csv, platform: pinterest, columns: "
-         "{date: d, event_name: e, events_received: n}}]}",
-         "platform_reports.exports[0].platform 'pinterest' is not a known platform (known: meta, tiktok, snap)"),
         ("platform_reports: {exports: [{files: a.csv, platform: snap, pixel_id: [1], columns: "
          "{date: d, event_name: e, events_received: n}}]}", "platform_reports.exports[0].pixel_id must be a text"),
         ("sources: {orders: {stripe: {created_gte: '9999-12-31T23:59:59-05:00'}}}",
