@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: audit test setup lock clean
+.PHONY: audit test setup lock clean mutation
 
 audit: setup
 	$(BIN)/signal-audit run $(ARGS)
@@ -32,3 +32,8 @@ lock:
 
 clean:
 	rm -rf $(VENV) target logs warehouse
+
+# Plant each bug of tests/mutation/catalogue.yml in turn and run the tests that should catch it
+# (about an hour; not part of `make test`). Prints the mutation score and the survivors.
+mutation: setup
+	$(BIN)/python tests/mutation/run.py $(ARGS)

@@ -7,5 +7,6 @@
         'match_quality_pass', 'match_quality_floor', 'email_coverage_min',
         'field_validity_pass', 'field_validity_floor', 'dedup_rate_pass', 'dedup_rate_floor',
         'latency_threshold_seconds', 'timeliness_pass', 'timeliness_floor',
+        'pii_plaintext_events_max', 'max_rejected_share', 'max_load_age_hours',
     ]) }}
 {%- endmacro %}

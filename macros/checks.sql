@@ -1,4 +1,23 @@
-{#- Helpers shared by the int_check__<name> models. -#}
+{#- Helpers shared by the check__<name> models (models/scorecard/checks/). -#}
+
+{#- The bounds of one check, one row: its direction (seeds/checks.csv) and the values in force
+    of the settings its seed row names (pass_setting, floor_setting) from audit_settings, so
+    a threshold lives in one place and the verdict (check_status) reads it in SQL. Join it
+    with `left join ... on 1 = 1`: a check the seed does not declare keeps its rows (and
+    fails, see check_status), so the scorecard test names it instead of losing it. -#}
+{% macro check_bounds(check_name) -%}
+    select
+        checks.check_name,
+        checks.direction,
+        pass_setting.numeric_value as pass_bound,
+        floor_setting.numeric_value as floor_bound
+    from {{ ref('checks') }} as checks
+    left join {{ ref('audit_settings') }} as pass_setting
+        on checks.pass_setting = pass_setting.setting_name
+    left join {{ ref('audit_settings') }} as floor_setting
+        on checks.floor_setting = floor_setting.setting_name
+    where checks.check_name = '{{ check_name }}'
+{%- endmacro %}
 
 {#- True when `date_expr` falls in the audit window (int_audit_window). -#}
 {% macro in_audit_window(date_expr) -%}

@@ -24,6 +24,18 @@
     cast(jsonb_path_query_first(cast({{ json_expr }} as jsonb), cast({{ path }} as jsonpath)) as text)
 {%- endmacro %}
 
+{#- The element at position `index_expr` (from 0, any integer expression) of the JSON array
+    `json_expr`, as JSON text; null past its end. -#}
+{% macro json_array_element(json_expr, index_expr) -%}
+    {{ return(adapter.dispatch('json_array_element', 'signal_audit')(json_expr, index_expr)) }}
+{%- endmacro %}
+{% macro duckdb__json_array_element(json_expr, index_expr) -%}
+    cast(json_extract({{ json_expr }}, cast({{ index_expr }} as bigint)) as varchar)
+{%- endmacro %}
+{% macro default__json_array_element(json_expr, index_expr) -%}
+    cast(cast({{ json_expr }} as jsonb) -> cast({{ index_expr }} as integer) as text)
+{%- endmacro %}
+
 {#- The JSON type at `path`, upper case: VARCHAR (string), ARRAY, OBJECT, numbers, NULL. -#}
 {% macro json_kind(json_expr, path) -%}
     {{ return(adapter.dispatch('json_kind', 'signal_audit')(json_expr, path)) }}
@@ -230,4 +242,18 @@
         ('{{ key }}', {{ json_fragment('source_rows.' ~ json_column, "'$.\"" ~ key ~ "\"'") }}){{ ',' if not loop.last }}
         {%- endfor %}
     ) as keys(native_key, key_json)
+{%- endmacro %}
+
+{#- A double-precision float type (dbt.type_float() is single precision on DuckDB and Spark). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'signal_audit')()) }}
+{%- endmacro %}
+{% macro duckdb__type_double() -%}
+    double
+{%- endmacro %}
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+{% macro default__type_double() -%}
+    double precision
 {%- endmacro %}

@@ -3,7 +3,9 @@
     incremental run, only the lines of loads since the last build (a rewritten file reloads
     lines already flattened: those are skipped by their record_id).
     Columns: record_id, event_index, channel, pixel_id, sent_at, http_status, request,
-    response, event_json, _dlt_load_id, _audited_at. -#}
+    response, event_json, pii_json (where e-mail addresses and phone numbers were redacted
+    from the event on load, a JSON array of {place, kind, values}; null when nowhere),
+    _dlt_load_id, _audited_at. -#}
 {% macro delivery_log_events(platform) -%}
     {%- set lines -%}
         select * from {{ source('raw', 'delivery_log') }} as lines
@@ -30,6 +32,11 @@
         request,
         response,
         element as event_json,
+        -- the line's findings outside any event (its response, ...) count with its first event
+        case
+            when pii_found is not null
+                then nullif({{ json_array_element('pii_found', 'element_index') }}, '[]')
+        end as pii_json,
         _dlt_load_id,
         {{ audit_run_at() }} as _audited_at
     from ({{ explode_json_array(lines, 'request', "'$.data'") }}) as exploded

@@ -5,8 +5,9 @@
     `_audited_at`, the start of the dbt run that wrote it; a downstream model's batch is the
     upstream rows written after its own last successful build (its watermark, recorded by a
     post-hook in intermediate.audit_watermarks). A model that failed or was not selected keeps
-    its old watermark and catches up on its next build. Changed settings or seeds need a full
-    rebuild, which `signal-audit` starts by itself (signal_audit/transform.py). -#}
+    its old watermark and catches up on its next build. Beside the watermark, the post-hook
+    records the model's fingerprint (its SQL, macros, settings, seeds and upstream: see
+    macros/fingerprint.sql); a model whose fingerprint changed is rebuilt in full. -#}
 
 {#- The start of this dbt run, as a timestamp literal: the stamp of every row it writes. -#}
 {% macro audit_run_at() -%}
@@ -17,21 +18,23 @@
     {{ return(api.Relation.create(database=target.database, schema='intermediate', identifier='audit_watermarks')) }}
 {%- endmacro %}
 
-{#- on-run-start: the table of watermarks exists before any model reads it. -#}
+{#- on-run-start: the table of watermarks exists before any model reads it (a warehouse built
+    before fingerprints were recorded gains the column: its models rebuild in full once). -#}
 {% macro create_watermarks_table() -%}
     {%- set relation = watermarks_relation() -%}
     {%- do adapter.create_schema(relation) -%}
     create table if not exists {{ relation }} (
         model_name {{ dbt.type_string() }},
         built_at {{ dbt.type_timestamp() }}
-    )
+    );
+    alter table {{ relation }} add column if not exists fingerprint {{ dbt.type_string() }}
 {%- endmacro %}
 
-{#- post-hook of every incremental model: this run is its new watermark. -#}
+{#- post-hook of every model: this run is its new watermark, built with these inputs. -#}
 {% macro record_watermark() -%}
     delete from {{ watermarks_relation() }} where model_name = '{{ this.identifier }}';
-    insert into {{ watermarks_relation() }} (model_name, built_at)
-    values ('{{ this.identifier }}', {{ audit_run_at() }})
+    insert into {{ watermarks_relation() }} (model_name, built_at, fingerprint)
+    values ('{{ this.identifier }}', {{ audit_run_at() }}, '{{ node_fingerprint(model.unique_id) if execute else '' }}')
 {%- endmacro %}
 
 {#- A value from the warehouse, read when the model compiles, as a SQL literal; `default`

@@ -1,7 +1,8 @@
 {#- The conversion_gap check's sentence: the numbers, the biggest cause, what to fix.
     `r` is the relation alias carrying the check's measures, `platform_name` and
-    `path_label` SQL expressions for the display names. -#}
-{% macro conversion_gap_summary(r, platform_name, path_label) -%}
+    `path_label` SQL expressions for the display names, `threshold` the check's bound (from
+    check_bounds, so the sentence and the verdict read the same setting). -#}
+{% macro conversion_gap_summary(r, platform_name, path_label, threshold) -%}
     case
         when {{ r }}.backend_purchases = 0 or {{ r }}.backend_purchases is null then
             'No counted backend purchases between ' || {{ fmt_date('window_bounds.window_start') }}
@@ -11,7 +12,7 @@
             || ' to ' || {{ fmt_date('window_bounds.window_end') }} || '; export its daily event totals to measure the gap. '
             || 'Your server sent ' || {{ fmt_int(r ~ '.orders_sent_by_server') }} || ' of '
             || {{ fmt_int(r ~ '.backend_purchases') }} || ' backend purchases.'
-        when {{ r }}.gap_pct <= -{{ var('gap_threshold') }} then
+        when {{ r }}.gap_pct <= -{{ threshold }} then
             {{ platform_name }} || ' counted ' || {{ fmt_int(r ~ '.platform_reported_purchases') }}
             || ' purchases, ' || {{ fmt_pct('-' ~ r ~ '.gap_pct') }} || ' more than the '
             || {{ fmt_int(r ~ '.backend_purchases') }} || ' in your backend ('
@@ -30,8 +31,8 @@
             || '): gap ' || {{ fmt_pct(r ~ '.gap_pct') }}
             || case
                 when {{ r }}.gap_pct >= {{ var('gap_severe_threshold') }} then ', severe.'
-                when {{ r }}.gap_pct >= {{ var('gap_threshold') }} then ', above the ' || {{ fmt_pct(var('gap_threshold')) }} || ' tolerance.'
-                else ', within the ' || {{ fmt_pct(var('gap_threshold')) }} || ' tolerance.'
+                when {{ r }}.gap_pct >= {{ threshold }} then ', above the ' || {{ fmt_pct(threshold) }} || ' tolerance.'
+                else ', within the ' || {{ fmt_pct(threshold) }} || ' tolerance.'
                end
             || case when {{ r }}.orders_never_sent > 0 then
                 ' ' || {{ fmt_int(r ~ '.orders_never_sent') }} || ' orders were never sent by your server, mostly '
@@ -41,7 +42,7 @@
             || case when {{ r }}.orders_rejected > 0 then
                 ' ' || {{ fmt_int(r ~ '.orders_rejected') }} || ' were sent but rejected by ' || {{ platform_name }} || '.'
                else '' end
-            || case when {{ r }}.gap_pct >= {{ var('gap_threshold') }} and {{ r }}.orders_never_sent > 0 then
+            || case when {{ r }}.gap_pct >= {{ threshold }} and {{ r }}.orders_never_sent > 0 then
                 ' Fix: send ' || coalesce({{ path_label }}, {{ r }}.top_never_sent_path) || ' server-side.'
                else '' end
     end

@@ -1,8 +1,10 @@
 """Event delivery log: one JSON line per request to a platform (or pixel fire) -> raw.delivery_log.
 
-The request is kept in the platform's native shape, with one exception: a must-hash match key
-(per the seeds) that holds plaintext is replaced by a marker. Sending plaintext PII is itself a
-finding, which staging still sees as a present but unhashed value; the plaintext never lands.
+The request is kept in the platform's native shape, with two exceptions: a must-hash match key
+(per the seeds) that holds plaintext is replaced by a marker, and so is every e-mail address and
+phone number anywhere else in the request, the response or the pixel id (pipelines/log_lines.py).
+Sending plaintext PII is itself a finding: staging still sees a must-hash key as present but
+unhashed, and reads where the rest was found from `pii_found`; the plaintext never lands.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.items import DataItemWithMeta
 
-from pipelines.files import numbered_lines
+from pipelines.files import decode_line, numbered_byte_lines
 from pipelines.log_lines import parse_file
 from pipelines.rejects import Position, Rejected, Tally, emit
 from pipelines.seeds import Platform
@@ -37,6 +39,8 @@ DELIVERY_LOG = Table(
         Column("request", TEXT, nullable=False),
         Column("response", TEXT),
         Column("redacted_values", INT32, nullable=False),
+        # per event of request.data, where e-mail addresses and phone numbers were redacted
+        Column("pii_found", TEXT),
         *SOURCE_COLUMNS,
     ),
     unique_keys=True,  # a repeated line is rejected as a duplicate, never yielded twice
@@ -108,9 +112,10 @@ def _digests(column: pa.FixedSizeBinaryArray) -> list[bytes]:
 def _first_copy(files: Sequence[Path], record_id: str, before: Position) -> Position:
     """Where the line whose SHA-256 is `record_id` first appears in `files` (before `before`)."""
     for path in files:
-        for line, other in numbered_lines(path):
+        for line, data in numbered_byte_lines(path):
             if str(path) == before.file and line >= before.line:
                 return before
-            if hashlib.sha256(other.encode()).hexdigest() == record_id:
+            other = decode_line(data)
+            if other is not None and hashlib.sha256(other.encode()).hexdigest() == record_id:
                 return Position(str(path), line)
     return before

@@ -10,7 +10,9 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
+
+BOM = "\ufeff".encode()
 
 
 class InputError(ValueError):
@@ -60,11 +62,42 @@ def open_text(path: Path) -> Iterator[TextIO]:
             raise InputError(f"{path} is not a complete gzip file ({exc})") from None
 
 
+def numbered_byte_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number from 1, the line's bytes without its `\\n`) for every line, blank ones too.
+
+    Lines end at `\\n` only: a bare `\\r` is whitespace inside a JSON line (and a `\\r\\n`
+    ending leaves a trailing `\\r` that callers strip), never a line of its own. A UTF-8 BOM
+    on the first line (as Excel writes one) is dropped. Raises InputError when a `.gz` file is
+    not complete gzip.
+    """
+    opener: Callable[..., BinaryIO] = gzip.open if is_gzip(path) else open  # type: ignore[assignment]
+    with opener(path, "rb") as fh:
+        try:
+            for line_no, line in enumerate(fh, start=1):
+                if line_no == 1 and line.startswith(BOM):
+                    line = line[len(BOM):]
+                yield line_no, line.removesuffix(b"\n")
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise InputError(f"{path} is not a complete gzip file ({exc})") from None
+
+
+def decode_line(line: bytes) -> str | None:
+    """A line's text without trailing whitespace, or None when it is not UTF-8."""
+    try:
+        return line.decode("utf-8").rstrip()
+    except UnicodeDecodeError:
+        return None
+
+
 def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number from 1, text without trailing whitespace) for every line, blank ones too."""
-    with open_text(path) as fh:
-        for line_no, line in enumerate(fh, start=1):
-            yield line_no, line.rstrip()
+    """(line number from 1, text without trailing whitespace) for every line, blank ones too;
+    lines end at `\\n` only (numbered_byte_lines). Raises InputError naming the first line
+    that is not UTF-8."""
+    for line_no, line in numbered_byte_lines(path):
+        text = decode_line(line)
+        if text is None:
+            raise InputError(f"{path} is not UTF-8 text (line {line_no})")
+        yield line_no, text
 
 
 def csv_records(

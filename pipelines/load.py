@@ -43,9 +43,16 @@ ADD_LOAD_ID = "normalize.parquet_normalizer.add_dlt_load_id"
 
 @dataclass(frozen=True)
 class SourceCounts:
-    read: int  # input rows seen (blank lines not counted); always loaded + rejected
+    read: int  # input rows seen (blank lines not counted); always loaded + rejected + line_items
     loaded: int
     rejected: int
+    # rows that continue the order before them (a Shopify export's line items), folded into it
+    line_items: int = 0
+
+    @classmethod
+    def of(cls, tally: Tally) -> SourceCounts:
+        return cls(tally.loaded + tally.rejected + tally.line_items, tally.loaded, tally.rejected,
+                   tally.line_items)
 
 
 @dataclass(frozen=True)
@@ -121,11 +128,11 @@ def run_load(
             raise cause from None
         raise
     load_id = info.loads_ids[-1]
-    manifest.record(warehouse, files)
-    counts = {
-        name: SourceCounts(t.loaded + t.rejected, t.loaded, t.rejected)
-        for name, t in tallies.items()
-    }
+    # A file read again replaces what earlier loads rejected of it (its fixed lines now load);
+    # exports are read in full on every run.
+    reread = {**files, "platform_report_exports": [p for _, paths in exports for p in paths]}
+    manifest.record(warehouse, files, reread, info.loads_ids)
+    counts = {name: SourceCounts.of(t) for name, t in tallies.items()}
     report_files = {name: tuple(str(p) for p in paths) for name, paths in files.items()}
     if exports:
         report_files["platform_reports"] += tuple(str(p) for _, paths in exports for p in paths)
@@ -136,11 +143,12 @@ def run_load(
         for run in runs:
             load_id = _run_source(sources_pipeline, run) or load_id
             for name, t in run.tallies.items():
-                counts[name] = SourceCounts(t.loaded + t.rejected, t.loaded, t.rejected)
+                counts[name] = SourceCounts.of(t)
             report_files.update({name: (where,) for name, where in run.locations.items()})
 
     for name, c in counts.items():
-        log.info("%s: %d rows read, %d loaded, %d rejected", name, c.read, c.loaded, c.rejected)
+        log.info("%s: %d rows read, %d loaded, %d line-item rows folded into their orders, %d rejected",
+                 name, c.read, c.loaded, c.line_items, c.rejected)
     return LoadReport(counts=counts, files=report_files, load_id=load_id, skipped=skipped)
 
 

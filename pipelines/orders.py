@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.extract.items import DataItemWithMeta
 
-from pipelines.order_records import ORDERS, parse_file
-from pipelines.rejects import Position, Rejected, Tally, emit
+from pipelines.order_records import ORDERS, OrdersSpilled, parse_file
+from pipelines.rejects import LineItems, Position, Rejected, Tally, emit
 from pipelines.spill import Spilled, spilled_files
 from signal_audit.config import OrdersConfig
 
@@ -31,10 +31,11 @@ def orders(
 
 def read_orders(
     files: Sequence[Path], config: OrdersConfig, workers: int | None = None
-) -> Iterator[pa.RecordBatch | Rejected]:
-    """raw.orders rows (Arrow batches) and rejects; a row whose order comes again later in the
-    load is rejected as superseded: the later wins. Only valid rows supersede, so a broken
-    newer row does not make the order vanish.
+) -> Iterator[pa.RecordBatch | Rejected | LineItems]:
+    """raw.orders rows (Arrow batches), rejects, and the count of line-item rows folded into
+    their orders; a row whose order comes again later in the load is rejected as superseded:
+    the later wins. Only valid rows supersede, so a broken newer row does not make the order
+    vanish.
 
     Files may be parsed in parallel (`workers` processes; by default one per core for large
     inputs). Every file is parsed before the first row is given out, since its last row for an
@@ -50,6 +51,8 @@ def read_orders(
         earlier = pa.array(superseded.keys(), pa.int64())
         for index, file in enumerate(parsed):
             path = str(file.path)
+            if isinstance(file, OrdersSpilled) and file.line_items:
+                yield LineItems(file.line_items)
             for batch in file.reject_batches():
                 for line, reason in zip(batch["line"].to_pylist(), batch["reason"].to_pylist(), strict=True):
                     yield Rejected(Position(path, line), reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,17 @@ import dlt
 from dlt.extract.items import DataItemWithMeta
 
 from pipelines.files import InputError, csv_records
-from pipelines.rejects import Parsed, Position, Rejected, Tally, emit, keep_last, quote
+from pipelines.rejects import (
+    Parsed,
+    Position,
+    Rejected,
+    RejectSummary,
+    Tally,
+    emit,
+    keep_last,
+    names,
+    quote,
+)
 from pipelines.seeds import Platform, known_platforms
 from pipelines.tables import DATE, DOUBLE, INT64, SOURCE_COLUMNS, TEXT, Column, Table
 from signal_audit.config import REQUIRED_REPORT_COLUMNS as REQUIRED_EXPORT_COLUMNS
@@ -39,6 +49,8 @@ PLATFORM_REPORTS = Table(
 REQUIRED_COLUMNS = ("date", "platform", "event_name", "events_received")
 OPTIONAL_COLUMNS = ("pixel_id", "events_deduplicated", "events_matched", "match_quality_score")
 _INTEGER = re.compile(r"[+-]?\d+")
+# a row of a file as read (its values, when it had the right width) and as judged
+Read = tuple[Mapping[str, str] | None, Parsed[tuple[Any, ...]] | Rejected]
 _BIGINT_MAX = 2**63 - 1
 
 
@@ -64,12 +76,32 @@ def read_reports(
 ) -> Iterator[Parsed[tuple[Any, ...]] | Rejected]:
     for path in files:
         columns = partial(_report_columns, path)
-        for line, values in csv_records(path, columns):
-            position = Position(str(path), line)
-            if isinstance(values, str):
-                yield Rejected(position, values)
-            else:
-                yield parse_report(values, position, platforms)
+
+        def parsed(path: Path = path, columns: Callable[[list[str]], Mapping[str, str]] = columns) -> Iterator[Read]:
+            for line, values in csv_records(path, columns):
+                position = Position(str(path), line)
+                if isinstance(values, str):
+                    yield None, Rejected(position, values)
+                else:
+                    yield values, parse_report(values, position, platforms)
+
+        yield from _whole_file(parsed(), f"platform report {path}", "check that each column holds what its name says")
+
+
+def _whole_file(items: Iterable[Read], what: str, setting: str) -> Iterator[Parsed[tuple[Any, ...]] | Rejected]:
+    """The rows of one file; InputError after them when the file had rows and every one was
+    rejected (`keep_last` reads every file before it gives out the first row, so nothing of
+    such a load lands)."""
+    summary = RejectSummary()
+    valid = False
+    for values, item in items:
+        if isinstance(item, Rejected):
+            summary.note(item.reason, values)
+        else:
+            valid = True
+        yield item
+    if not valid and summary.causes:
+        raise InputError(summary.all_rejected(what, setting))
 
 
 def read_export(
@@ -82,24 +114,29 @@ def read_export(
     """
     for path in files:
         columns = partial(_export_columns, path, export)
-        for line, values in csv_records(path, columns):
-            position = Position(str(path), line)
-            if isinstance(values, str):
-                yield Rejected(position, values)
-                continue
-            cleaned = {name: _export_value(text) for name, text in values.items()}
-            if export.date_format and cleaned["date"]:
-                try:
-                    day = dt.datetime.strptime(cleaned["date"], export.date_format).date()
-                except ValueError:
-                    yield Rejected(position, f"date {quote(cleaned['date'])} does not match "
-                                             f"date_format '{export.date_format}'")
+
+        def parsed(path: Path = path, columns: Callable[[list[str]], Mapping[str, str]] = columns) -> Iterator[Read]:
+            for line, values in csv_records(path, columns):
+                position = Position(str(path), line)
+                if isinstance(values, str):
+                    yield None, Rejected(position, values)
                     continue
-                cleaned["date"] = day.isoformat()
-            cleaned["platform"] = export.platform
-            if not cleaned.get("pixel_id"):
-                cleaned["pixel_id"] = export.pixel_id or ""
-            yield parse_report(cleaned, position, platforms)
+                cleaned = {name: _export_value(text) for name, text in values.items()}
+                if export.date_format and cleaned["date"]:
+                    try:
+                        day = dt.datetime.strptime(cleaned["date"], export.date_format).date()
+                    except ValueError:
+                        yield cleaned, Rejected(position, f"date {quote(cleaned['date'])} does not match "
+                                                          f"date_format '{export.date_format}'")
+                        continue
+                    cleaned["date"] = day.isoformat()
+                cleaned["platform"] = export.platform
+                if not cleaned.get("pixel_id"):
+                    cleaned["pixel_id"] = export.pixel_id or ""
+                yield cleaned, parse_report(cleaned, position, platforms)
+
+        yield from _whole_file(parsed(), f"{export.platform} export {path}",
+                               "check platform_reports.exports[].columns in signal_audit.yml")
 
 
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
@@ -121,7 +158,7 @@ def _export_columns(path: Path, export: ReportExport, header: list[str]) -> dict
     if missing:
         raise InputError(
             f"{export.platform} export {path} has no column {', '.join(missing)}; its columns are: "
-            f"{', '.join(header)}. Fix platform_reports.exports[].columns in signal_audit.yml."
+            f"{names(header)}. Fix platform_reports.exports[].columns in signal_audit.yml."
         )
     return {name: column for name, column in export.columns.items() if column in header}
 
@@ -183,6 +220,8 @@ def _checked(
 
 def _count(text: str) -> int:
     if _INTEGER.fullmatch(text):
+        if len(text.lstrip("+-")) > 19:  # beyond any bigint (and Python's digit limit)
+            raise ValueError("is too large")
         number = int(text)
     else:
         try:
@@ -214,6 +253,6 @@ def _report_columns(path: Path, header: list[str]) -> dict[str, str]:
     if missing:
         raise InputError(
             f"platform report {path} has no column {', '.join(missing)}; its columns are: "
-            f"{', '.join(header)}. Expected: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}."
+            f"{names(header)}. Expected: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}."
         )
     return {name: name for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if name in header}

@@ -248,6 +248,8 @@ def _load(config: Config, reload_all: bool = False) -> None:
             remove_leftovers(working)
     for source, counts in report.counts.items():
         note = f", {counts.rejected:,} rejected (see raw.rejected_rows)" if counts.rejected else ""
+        if counts.line_items:  # Shopify's export: one row per line item, folded into its order
+            note = f", {counts.line_items:,} line-item rows{note}"
         skipped = len(report.skipped.get(source, ()))
         unchanged = f" ({skipped:,} file(s) unchanged since they were loaded, not read again)" if skipped else ""
         print(f"    {source}: {counts.read:,} rows read, {counts.loaded:,} loaded{note}{unchanged}")
@@ -287,7 +289,7 @@ def _check(config: Config):
 
     ensure_writable(config.warehouse)
     with Stage("judge thresholds (Great Expectations)"):
-        report = run_checks(config.warehouse, config.warehouse.parent / "gx")
+        report = run_checks(config.warehouse)
     for outcome in report.outcomes:
         if outcome.evaluated_rows == 0:
             verdict = "no data"
@@ -296,6 +298,8 @@ def _check(config: Config):
         else:
             verdict = "FAILED for " + ", ".join(outcome.failing_platforms)
         print(f"    {outcome.check_name}: {verdict}")
+    for guard in report.guards:
+        print(f"    {guard.name}: " + ("passed" if guard.success else "FAILED for " + ", ".join(guard.failing)))
     if report.data_docs_index:
         print(f"    Data Docs: {report.data_docs_index}")
     return report

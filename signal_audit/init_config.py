@@ -49,6 +49,7 @@ SETTING_NOTES = {
     "latency_threshold_seconds": "an event sent within this many seconds of the order is on time",
     "timeliness_pass": "share of purchase events on time to pass (and none too old)",
     "timeliness_floor": "below this fails",
+    "pii_plaintext_events_max": "server events with plaintext PII allowed before the check fails",
 }
 # Settings that describe the shop rather than judge it: written active, not commented.
 _ACTIVE = ("reporting_timezone", "platforms", "counted_statuses")

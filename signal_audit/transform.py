@@ -5,14 +5,19 @@ process, and DuckDB refuses a second handle with another configuration (the read
 the checks use), so sharing a process would lock the checks out.
 
 The event-level models and the daily marts are incremental (macros/incremental.sql): a daily
-run reads only what arrived. What they hold was computed with the settings, seeds and SQL of
-the builds that wrote it, so when any of those changed, the build is a full refresh. The
-fingerprint of what the last successful build used is kept in the warehouse.
+run reads only what arrived. dbt itself rebuilds a model whose SQL, settings or seeds changed
+since its last build (macros/fingerprint.sql), so plain `dbt build` and this agree.
+
+Plain dbt reads the settings in dbt_project.yml `vars:` and `--vars`; `python -m
+signal_audit.transform [signal_audit.yml]` prints a settings file's `audit:` section as the
+JSON for `dbt build --vars`, validated as `signal-audit` validates it.
+
+The checks' verdicts do not fail this build (`gate_on: none`, macros/gate.sql): `check` and
+`run --gate` decide what gates; plain `dbt build` gates by itself.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -22,13 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
-
-FINGERPRINT_TABLE = "intermediate.audit_build"
-# what a build's results depend on besides the data
-_PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds")
+from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError, load_config
 
 
 @dataclass(frozen=True)
@@ -49,45 +48,6 @@ _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapsh
 Progress = Callable[[int, int, str], None]  # (nodes done, nodes in total, name of the last node)
 
 
-def build_fingerprint(audit_vars: dict[str, Any]) -> str:
-    """SHA-256 of the settings and of every file of the dbt project that shapes the results."""
-    digest = hashlib.sha256(json.dumps(audit_vars, sort_keys=True, default=str).encode())
-    for name in _PROJECT_INPUTS:
-        root = PROJECT_DIR / name
-        for path in sorted([root] if root.is_file() else root.rglob("*")):
-            if path.is_file():
-                digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def last_fingerprint(warehouse: Path) -> str | None:
-    """The fingerprint of the last successful build of `warehouse`; None when there is none."""
-    if not warehouse.exists():
-        return None
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        row = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'intermediate' and table_name = 'audit_build'"
-        ).fetchone()
-        if not row or not row[0]:
-            return None
-        found = con.execute(f"select fingerprint from {FINGERPRINT_TABLE}").fetchone()
-        return found[0] if found else None
-    finally:
-        con.close()
-
-
-def record_fingerprint(warehouse: Path, fingerprint: str) -> None:
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute("create schema if not exists intermediate")
-        con.execute(f"create or replace table {FINGERPRINT_TABLE} (fingerprint varchar not null)")
-        con.execute(f"insert into {FINGERPRINT_TABLE} values (?)", [fingerprint])
-    finally:
-        con.close()
-
-
 def dbt_build(
     warehouse: Path,
     audit_vars: dict[str, Any],
@@ -95,16 +55,8 @@ def dbt_build(
     progress: Progress | None = None,
     full_refresh: bool = False,
 ) -> DbtOutcome:
-    """`dbt build` in its own process; `progress` is called as each node finishes.
-
-    A full refresh when asked, or when the settings, seeds or SQL differ from those of the
-    warehouse's last successful build (or there was none)."""
-    fingerprint = build_fingerprint(audit_vars)
-    full_refresh = full_refresh or last_fingerprint(warehouse) != fingerprint
-    outcome = _run_dbt_build(warehouse, audit_vars, target_path, progress, full_refresh)
-    if outcome.success:
-        record_fingerprint(warehouse, fingerprint)
-    return outcome
+    """`dbt build` in its own process; `progress` is called as each node finishes."""
+    return _run_dbt_build(warehouse, {**audit_vars, "gate_on": "none"}, target_path, progress, full_refresh)
 
 
 def _run_dbt_build(
@@ -153,7 +105,7 @@ def _run_dbt_build(
                     progress(done, max(total, done), data.get("node_info", {}).get("node_name", ""))
         returncode = proc.wait()
     if not results_file.exists():
-        message = "\n".join(errors[-5:]) or f"exit code {returncode}"
+        message = " ".join(_what_to_fix(e) for e in errors[-5:]) or f"exit code {returncode}"
         return DbtOutcome(False, 0, (f"dbt could not run: {message}",))
     results = json.loads(results_file.read_text())["results"]
     failures = tuple(
@@ -162,3 +114,34 @@ def _run_dbt_build(
         if r["status"] in ("error", "fail")
     )
     return DbtOutcome(returncode == 0, len(results), failures)
+
+
+def _what_to_fix(error: str) -> str:
+    """dbt's error message without its header and macro trace (e.g. the one sentence of
+    macros/preflight.sql on an empty warehouse)."""
+    lines = [line.strip() for line in error.splitlines()]
+    kept = [line for line in lines if line and not line.startswith(">")
+            and line != "Encountered an error:" and " Error in operation " not in line]
+    return " ".join(kept) or error.strip()
+
+
+def settings_as_dbt_vars(config_path: Path | None) -> str:
+    """The `audit:` settings of a signal_audit.yml (none: the defaults), validated, as JSON
+    for `dbt --vars`."""
+    return json.dumps(load_config(config_path).audit, default=str)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m signal_audit.transform [FILE]` prints FILE's (default ./signal_audit.yml when
+    present) settings for plain dbt: `dbt build --vars "$(python -m signal_audit.transform)"`."""
+    default = Path("signal_audit.yml")
+    try:
+        print(settings_as_dbt_vars(Path(argv[0]) if argv else default if default.is_file() else None))
+    except ConfigError as exc:
+        print(f"signal-audit: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

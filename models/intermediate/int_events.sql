@@ -82,6 +82,7 @@ select
     currency_raw,
     user_json,
     properties_json,
+    pii_json,
     sent_at,
     http_status,
     platform_error,

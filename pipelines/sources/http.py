@@ -166,10 +166,14 @@ def explain(
     if cause is None:
         return None
     response = getattr(cause, "response", None)
-    if response is not None:
+    if isinstance(cause, requests.exceptions.InvalidJSONError):  # an answer, but not JSON
+        error: SourceError = SourceUnavailable(
+            f"{source}: the server's answer was not valid JSON; nothing from this run was loaded, "
+            "the next run starts where the last good one ended")
+    elif response is not None:
         refused = refusal(response)
         if refused is not None:
-            error: SourceError = SourceRefused(f"{source}: {refused}")
+            error = SourceRefused(f"{source}: {refused}")
         elif response.status_code == 429 or (retryable is not None and retryable(response, None)):
             error = SourceUnavailable(
                 f"{source}: still rate limited (HTTP {response.status_code}) after {attempts} attempts; "

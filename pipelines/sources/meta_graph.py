@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -189,6 +189,11 @@ def meta_graph_resources(
         "resources": resources,
     })
     fetched_at = now.astimezone(dt.UTC)
+    latest = fetched_at + dt.timedelta(days=1)
+
+    def hour_as_cursor(block: Any) -> Any:  # one parameter: dlt passes a second, `meta`, to two
+        return _start_time_as_timestamp(block, latest)
+
     out: list[DltResource] = []
     for reader in readers:
         kind, pixel_id = reads[reader.name]
@@ -196,7 +201,7 @@ def meta_graph_resources(
             url = f"{base}dataset_quality?dataset_id={pixel_id}"
             out.append(reader | _dataset_quality_rows(pixel_id, url, fetched_at, tallies["meta_dataset_quality"]))
         else:
-            reader.add_map(_start_time_as_timestamp, insert_at=1)
+            reader.add_map(hour_as_cursor, insert_at=1)
             url = f"{base}{pixel_id}/stats?aggregation=event"
             out.append(reader | _pixel_stats_rows(pixel_id, url, fetched_at, tallies["meta_pixel_stats"]))
     return out
@@ -210,7 +215,8 @@ def _dataset_quality_rows(pixel_id: str, url: str, fetched_at: dt.datetime, tall
         def items() -> Iterator[tuple[Any, ...] | Rejected]:
             for event in page:
                 counter[0] += 1
-                yield dataset_quality_row(event, pixel_id, fetched_at, Position(url, counter[0]))
+                position = Position(url, counter[0])
+                yield _guarded(dataset_quality_row, position, event, pixel_id, fetched_at, position)
 
         yield from emit("meta_dataset_quality", META_DATASET_QUALITY, items(), tally, ensure_tables=False)
 
@@ -218,8 +224,10 @@ def _dataset_quality_rows(pixel_id: str, url: str, fetched_at: dt.datetime, tall
 
 
 def dataset_quality_row(
-    event: Mapping[str, Any], pixel_id: str, fetched_at: dt.datetime, position: Position
+    event: Any, pixel_id: str, fetched_at: dt.datetime, position: Position
 ) -> tuple[Any, ...] | Rejected:
+    if not isinstance(event, Mapping):
+        return Rejected(position, "not a JSON object")
     name = str(event.get("event_name") or "").strip()
     if not name:
         return Rejected(position, "missing event_name")
@@ -251,9 +259,15 @@ def _pixel_stats_rows(pixel_id: str, url: str, fetched_at: dt.datetime, tally: T
     def rows(page: list[dict[str, Any]]) -> Iterator[Any]:
         def items() -> Iterator[tuple[Any, ...] | Rejected]:
             for block in page:
-                for stat in block.get("data") or []:
+                stats = block.get("data") if isinstance(block, Mapping) else block
+                if not isinstance(stats, list | None):  # an hour without events has no data
                     counter[0] += 1
-                    yield pixel_stats_row(block, stat, pixel_id, fetched_at, Position(url, counter[0]))
+                    yield Rejected(Position(url, counter[0]), "not an hour's stats (an object with a data list)")
+                    continue
+                for stat in stats or []:
+                    counter[0] += 1
+                    position = Position(url, counter[0])
+                    yield _guarded(pixel_stats_row, position, block, stat, pixel_id, fetched_at, position)
 
         yield from emit("meta_pixel_stats", META_PIXEL_STATS, items(), tally, ensure_tables=False)
 
@@ -266,6 +280,8 @@ def pixel_stats_row(
     hour = block.get("start_time")
     if not isinstance(hour, dt.datetime):
         return Rejected(position, "missing or unparseable start_time")
+    if not isinstance(stat, Mapping):
+        return Rejected(position, "not a JSON object")
     name = str(stat.get("value") or "").strip()
     if not name:
         return Rejected(position, "missing event name (value)")
@@ -277,13 +293,33 @@ def pixel_stats_row(
     return (hour.astimezone(dt.UTC), pixel_id, name, count, fetched_at, position.file, position.line)
 
 
-def _start_time_as_timestamp(block: dict[str, Any]) -> dict[str, Any]:
+def _guarded(
+    row: Callable[..., tuple[Any, ...] | Rejected], position: Position, *args: Any
+) -> tuple[Any, ...] | Rejected:
+    """`row(*args)`; a record of a shape not foreseen (text where an object belongs) is one
+    reject at `position`."""
+    try:
+        return row(*args)
+    except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError, RecursionError) as exc:
+        return Rejected(position, f"unreadable record ({type(exc).__name__})")
+
+
+def _start_time_as_timestamp(block: Any, latest: dt.datetime) -> Any:
+    """The hour as an aware timestamp in UTC, or None when it is no time up to `latest`: dlt's
+    incremental step lets such a block pass without moving the cursor (a bogus year 9999 would
+    skip every later hour), and its rows are rejected."""
+    if not isinstance(block, dict):  # no hour: its rows (if any) are rejected
+        return {"start_time": None, "data": block}
     value = block.get("start_time")
-    if isinstance(value, str):
-        try:
-            block["start_time"] = dt.datetime.fromisoformat(value)  # 2026-05-01T10:00:00+0000
-        except ValueError:
-            block["start_time"] = None
+    try:
+        stamp = dt.datetime.fromisoformat(value) if isinstance(value, str) else value  # ...T10:00:00+0000
+        if isinstance(stamp, dt.datetime) and stamp.tzinfo is not None:
+            stamp = stamp.astimezone(dt.UTC)
+        if not (isinstance(stamp, dt.datetime) and stamp.tzinfo is not None and stamp <= latest):
+            stamp = None
+    except (ValueError, OverflowError):
+        stamp = None
+    block["start_time"] = stamp
     return block
 
 

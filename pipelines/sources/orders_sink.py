@@ -12,18 +12,43 @@ order twice (it changed while being paged through), the later read wins the merg
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dlt.extract.items import DataItemWithMeta
 
-from pipelines.order_records import ORDERS, parse_order, to_row
+from pipelines.order_records import ORDERS, order_row, unencodable
 from pipelines.rejects import Position, Rejected, Tally, emit
 from signal_audit.config import OrdersConfig
 
-Record = tuple[str, Mapping[str, Any]]  # (the record's address, contract column -> value)
+# (the record's address, contract column -> value, or why the record cannot be read)
+Record = tuple[str, Mapping[str, Any] | str]
+# Put by a source in place of an item of its response that is not a JSON object, so that dlt's
+# steps (incremental cursors) pass it on to be rejected here.
+NOT_AN_OBJECT = "_signal_audit_not_an_object"
+
+
+def as_object(item: Any) -> Any:
+    """`item`, or a marker that `mapped` rejects when it is not a JSON object."""
+    return item if isinstance(item, Mapping) else {NOT_AN_OBJECT: type(item).__name__}
+
+
+def record_id(item: Any) -> Any:
+    return item.get("id") if isinstance(item, Mapping) and NOT_AN_OBJECT not in item else None
+
+
+def mapped(item: Any, to_values: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> Mapping[str, Any] | str:
+    """`to_values(item)`: the source's record as contract columns, or why it cannot be read. A
+    record of an unexpected shape (a field that is text where an object belongs) is one reject,
+    not the end of the load."""
+    if not isinstance(item, Mapping) or NOT_AN_OBJECT in item:
+        return "not a JSON object"
+    try:
+        return to_values(item)
+    except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError, RecursionError) as exc:
+        return f"unreadable record ({type(exc).__name__})"
 
 
 @dataclass
@@ -38,7 +63,12 @@ class OrdersSink:
         def rows() -> Iterator[tuple[Any, ...] | Rejected]:
             for address, values in records:
                 self.read += 1
-                parsed = parse_order(values, Position(address, self.read), tz)
-                yield parsed if isinstance(parsed, Rejected) else to_row(parsed, self.config.default_phone_region)
+                position = Position(address, self.read)
+                problem = values if isinstance(values, str) else unencodable(values)
+                if problem is not None:
+                    yield Rejected(position, problem)
+                    continue
+                result = order_row(values, position, tz, self.config.default_phone_region)
+                yield result if isinstance(result, Rejected) else result[1]
 
         yield from emit("orders", ORDERS, rows(), self.tally, ensure_tables=False)

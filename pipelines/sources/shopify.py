@@ -11,7 +11,6 @@ The field mapping is `order_values` below; docs/sources.md argues each choice.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -25,7 +24,7 @@ from dlt.sources.rest_api import rest_api_resources
 
 from pipelines.rejects import Tally
 from pipelines.sources.http import retrying_session
-from pipelines.sources.orders_sink import OrdersSink
+from pipelines.sources.orders_sink import OrdersSink, as_object, mapped, record_id
 from signal_audit.config import HttpConfig, OrdersConfig, ShopifyConfig, secret_env_var
 
 NAME = "shopify_orders"
@@ -63,6 +62,8 @@ def shopify_orders(
                     "cursor_path": "updated_at",
                     "initial_value": initial,
                     "convert": _iso,
+                    # an order without a readable updated_at still loads (or is rejected) below
+                    "on_cursor_value_missing": "include",
                 },
             },
             "primary_key": "id",
@@ -71,14 +72,15 @@ def shopify_orders(
     # Shopify writes times in the shop's zone, whose offset changes with daylight saving:
     # compared as text, `...T01:30-04:00` would sort before `...T01:00-05:00`. The cursor is
     # compared as a timestamp instead, converted before dlt's incremental step sees it.
-    reader.add_map(_updated_at_as_timestamp, insert_at=1)
+    latest = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    reader.add_map(lambda order: _updated_at_as_cursor(order, latest), insert_at=1)
     record_url = endpoint(config).removesuffix(".json")
     sink = OrdersSink(orders_config, tally)
 
     @dlt.transformer(name=NAME)
     def to_orders(page: list[dict[str, Any]]) -> Iterator[Any]:
-        yield from sink.chunks((f"{record_url}/{order.get('id')}.json", order_values(order, config))
-                               for order in page)
+        yield from sink.chunks((f"{record_url}/{record_id(order)}.json",
+                                mapped(order, lambda o: order_values(o, config))) for order in page)
 
     return reader | to_orders
 
@@ -98,9 +100,9 @@ def refusal(response: requests.Response) -> str | None:
 
 def order_values(order: Mapping[str, Any], config: ShopifyConfig) -> dict[str, Any]:
     """A Shopify order as contract columns, PII still in plaintext (hashed by the sink)."""
-    customer = order.get("customer") or {}
-    billing = order.get("billing_address") or {}
-    shipping = order.get("shipping_address") or {}
+    customer = _object(order.get("customer"))
+    billing = _object(order.get("billing_address"))
+    shipping = _object(order.get("shipping_address"))
     address = billing or shipping
 
     def first(*values: Any) -> Any:
@@ -108,7 +110,7 @@ def order_values(order: Mapping[str, Any], config: ShopifyConfig) -> dict[str, A
 
     consent = order.get("buyer_accepts_marketing")
     if consent is None:
-        state = (customer.get("email_marketing_consent") or {}).get("state")
+        state = _object(customer.get("email_marketing_consent")).get("state")
         consent = None if state is None else state == "subscribed"
     source_name = str(order.get("source_name") or "web").lower()
     channels = {**DEFAULT_CHANNELS, **config.sales_channels}
@@ -135,11 +137,23 @@ def order_values(order: Mapping[str, Any], config: ShopifyConfig) -> dict[str, A
     }
 
 
-def _updated_at_as_timestamp(order: dict[str, Any]) -> dict[str, Any]:
+def _object(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _updated_at_as_cursor(order: Any, latest: dt.datetime) -> Any:
+    """`updated_at` as an aware timestamp, or None when it is no time up to `latest` (a day
+    from now): dlt's incremental step then lets the order pass without moving the cursor (a
+    bogus `9999-12-31` would skip every later change), and the sink judges the order."""
+    order = as_object(order)
     value = order.get("updated_at")
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):  # else dlt's incremental reports the bad value
-            order["updated_at"] = dt.datetime.fromisoformat(value)
+    try:
+        stamp = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+        if not (isinstance(stamp, dt.datetime) and stamp.tzinfo is not None and EPOCH <= stamp <= latest):
+            stamp = None
+    except (ValueError, OverflowError):  # not ISO 8601; beyond the years 1-9999 in UTC
+        stamp = None
+    order["updated_at"] = stamp
     return order
 
 

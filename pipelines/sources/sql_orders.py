@@ -22,6 +22,7 @@ from dlt.sources.sql_database import sql_table
 from sqlalchemy.engine import URL, make_url
 
 from pipelines.files import InputError
+from pipelines.order_records import arrow_records
 from pipelines.rejects import Tally
 from pipelines.sources.http import SourceRefused, SourceUnavailable, optional_secret, scrub
 from pipelines.sources.orders_sink import OrdersSink
@@ -71,9 +72,10 @@ def sql_orders(config: SqlOrdersConfig, orders_config: OrdersConfig, tally: Tall
     @dlt.transformer(name=NAME)
     def to_orders(table: pa.Table) -> Iterator[Any]:
         records = (
+            (address, row) if isinstance(row, str) else
             (f"{address}#{order_id_column}={row.get(order_id_column)}",
              {name: row.get(column) for name, column in columns.items()})
-            for row in table.to_pylist()
+            for row in arrow_records(table)
         )
         yield from sink.chunks(records)
 

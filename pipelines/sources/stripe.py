@@ -26,7 +26,7 @@ from requests import Request, Response
 
 from pipelines.rejects import Tally
 from pipelines.sources.http import retrying_session
-from pipelines.sources.orders_sink import OrdersSink
+from pipelines.sources.orders_sink import OrdersSink, as_object, mapped, record_id
 from signal_audit.config import HttpConfig, OrdersConfig, StripeConfig, secret_env_var
 
 NAME = "stripe_orders"
@@ -50,8 +50,9 @@ class StartingAfterPaginator(BasePaginator):
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         body = response.json()
-        self._last_id = data[-1].get("id") if data else None
-        self._has_next_page = bool(body.get("has_more")) and self._last_id is not None
+        # the last charge with an id (a page may end in a record that is no charge)
+        self._last_id = next((i for i in map(record_id, reversed(data or [])) if isinstance(i, str)), None)
+        self._has_next_page = isinstance(body, dict) and bool(body.get("has_more")) and self._last_id is not None
 
     def update_request(self, request: Request) -> None:
         request.params = {**(request.params or {}), "starting_after": self._last_id}
@@ -71,6 +72,8 @@ def stripe_orders(
         "start_param": "created[gte]",
         "cursor_path": "created",
         "initial_value": initial,
+        # a charge without a readable `created` is rejected by the sink, not by dlt
+        "on_cursor_value_missing": "include",
     }
     if config.refund_lookback_days:
         incremental["lag"] = config.refund_lookback_days * 86_400  # seconds, like the cursor
@@ -92,15 +95,28 @@ def stripe_orders(
             "primary_key": "id",
         }],
     })
+    latest = int(dt.datetime.now(dt.UTC).timestamp()) + 86_400
+    reader.add_map(lambda charge: _created_as_cursor(charge, latest), insert_at=1)  # before dlt's incremental
     record_url = endpoint(config)
     sink = OrdersSink(orders_config, tally)
 
     @dlt.transformer(name=NAME)
     def to_orders(page: list[dict[str, Any]]) -> Iterator[Any]:
-        yield from sink.chunks((f"{record_url}/{charge.get('id')}", charge_values(charge, config))
-                               for charge in page)
+        yield from sink.chunks((f"{record_url}/{record_id(charge)}",
+                                mapped(charge, lambda c: charge_values(c, config))) for charge in page)
 
     return reader | to_orders
+
+
+def _created_as_cursor(charge: Any, latest: int) -> Any:
+    """The charge, its `created` a cursor only when it is seconds since 1970 up to `latest` (a
+    day from now): a bogus time must not move the cursor past every later charge. The charge
+    itself goes on to the sink, which judges its created_at."""
+    charge = as_object(charge)
+    value = charge.get("created")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= latest:
+        charge = {**charge, "created": None, "_created": value}
+    return charge
 
 
 def refusal(response: requests.Response) -> str | None:
@@ -116,15 +132,15 @@ def refusal(response: requests.Response) -> str | None:
 
 def charge_values(charge: Mapping[str, Any], config: StripeConfig) -> dict[str, Any]:
     """A Stripe charge as contract columns, PII still in plaintext (hashed by the sink)."""
-    billing = charge.get("billing_details") or {}
-    address = billing.get("address") or {}
+    billing = _object(charge.get("billing_details"))
+    address = _object(billing.get("address"))
     currency = str(charge.get("currency") or "").upper() or None
     name = str(billing.get("name") or "").strip()
     first_name, _, last_name = name.partition(" ")
-    method = (charge.get("payment_method_details") or {}).get("type")
+    method = _object(charge.get("payment_method_details")).get("type")
     return {
         "order_id": _order_id(charge, config.order_id),
-        "created_at": _created(charge.get("created")),
+        "created_at": _created(charge.get("_created", charge.get("created"))),
         "status": charge_status(charge),
         "total_value": _amount(charge.get("amount"), currency),
         "currency": currency,
@@ -150,7 +166,8 @@ def charge_status(charge: Mapping[str, Any]) -> str | None:
         return status
     if charge.get("refunded"):
         return "refunded"
-    if (charge.get("amount_refunded") or 0) > 0:
+    refunded = charge.get("amount_refunded")
+    if isinstance(refunded, int | float) and not isinstance(refunded, bool) and refunded > 0:
         return "partially_refunded"
     if charge.get("captured") is False:
         return "authorized"
@@ -159,7 +176,7 @@ def charge_status(charge: Mapping[str, Any]) -> str | None:
 
 def _order_id(charge: Mapping[str, Any], field: str) -> Any:
     if field.startswith("metadata."):
-        return (charge.get("metadata") or {}).get(field.removeprefix("metadata."))
+        return _object(charge.get("metadata")).get(field.removeprefix("metadata."))
     value = charge.get(field)
     return value.get("id") if isinstance(value, dict) else value  # an expanded object
 
@@ -168,9 +185,16 @@ def _customer_id(customer: Any) -> Any:
     return customer.get("id") if isinstance(customer, dict) else customer
 
 
+def _object(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _created(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        except (OverflowError, OSError, ValueError):  # beyond the years 1-9999: rejected as such
+            return value
     return value
 
 

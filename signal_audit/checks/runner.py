@@ -1,110 +1,167 @@
-"""Run the Great Expectations suites on the scorecard and write Data Docs.
+"""Run the GX project's checkpoints on a warehouse and sum up what they found.
 
-The marts are small, so GX validates pandas DataFrames read from DuckDB (read-only, closed
-before GX starts). GX's SQL datasource on a DuckDB file returns empty metrics (it reads
-results after closing the connection), and the only fix patches GX internals; DataFrames
-need no patch. One suite per scorecard check; each row of the check is one platform.
+The project (`gx/`, signal_audit/checks/project.py) is regenerated from the seed first, so a
+changed seed is judged at once; its validation results and Data Docs accumulate in
+`gx/uncommitted/`, one entry per run. GX reads the warehouse named by SIGNAL_AUDIT_WAREHOUSE,
+set here for the run, through its SQL datasource, read-only.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
-import pandas as pd
 
-from signal_audit.checks.rules import RULES, CheckRule
+from signal_audit.checks.catalog import Check, read_checks, required_settings
+from signal_audit.checks.project import (
+    GX_DIR,
+    LANDED_CHECKPOINT,
+    LOAD_AGE_SUITE,
+    MARTS,
+    REJECTED_SUITE,
+    SCORECARD_CHECKPOINT,
+    STATUS_SUITE,
+    generate,
+    suite_name,
+)
+from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError
 
 
 @dataclass(frozen=True)
 class CheckOutcome:
     check_name: str
-    success: bool  # GX's verdict: False when any platform's metric breaks the fail bound
+    success: bool  # GX's verdict: False when any platform's metric is beyond the fail bound
     failing_platforms: tuple[str, ...]
     evaluated_rows: int  # platforms with data (no_data rows are not judged)
-    bounds: tuple[float | None, float | None]
+    fail_setting: str  # the audit setting the fail bound comes from
+
+
+@dataclass(frozen=True)
+class GuardOutcome:
+    """A suite beyond the per-check ones: no failing scorecard row, and the landed data."""
+
+    name: str
+    success: bool
+    failing: tuple[str, ...]  # "platform check_name" rows, or inputs
 
 
 @dataclass(frozen=True)
 class ChecksReport:
     outcomes: tuple[CheckOutcome, ...]
+    guards: tuple[GuardOutcome, ...]
     data_docs_index: Path | None
 
     @property
     def success(self) -> bool:
-        return all(o.success for o in self.outcomes)
+        return all(o.success for o in self.outcomes) and all(g.success for g in self.guards)
 
 
-def read_scorecard(warehouse: Path) -> tuple[pd.DataFrame, dict[str, float]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        scorecard = con.execute(
-            "select platform, check_name, metric_value, status from marts.rpt_signal_scorecard"
-        ).df()
-        settings = dict(
-            con.execute(
-                "select setting_name, numeric_value from marts.audit_settings where numeric_value is not null"
-            ).fetchall()
-        )
-    finally:
-        con.close()
-    return scorecard, settings
-
-
-def run_checks(warehouse: Path, gx_dir: Path) -> ChecksReport:
-    """Validate every check's rows; write Data Docs under `gx_dir`."""
-    scorecard, settings = read_scorecard(warehouse)
+def run_checks(warehouse: Path, gx_dir: Path = GX_DIR, project_dir: Path = PROJECT_DIR) -> ChecksReport:
+    """Regenerate `gx_dir` from `project_dir`'s seed, run both checkpoints, build Data Docs."""
+    checks = read_checks(project_dir)
+    generate(gx_dir, project_dir)
+    _require_settings(warehouse, required_settings(checks))
     # GX logs every step at INFO; the CLI prints its own summary
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx  # slow import (~2.5 s): only when checks run
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.core.run_identifier import RunIdentifier
 
-    if gx_dir.exists():
-        shutil.rmtree(gx_dir)  # suites are rebuilt from settings every run
-    context = gx.get_context(mode="file", project_root_dir=str(gx_dir))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    context.variables.save()
-    source = context.data_sources.add_pandas(name="signal_audit_marts")
+    import signal_audit.checks.duckdb_gx  # noqa: F401  (GX on DuckDB: see the module)
 
-    outcomes = []
-    for rule in RULES:
-        rows = scorecard[(scorecard.check_name == rule.check_name) & scorecard.metric_value.notna()]
-        rows = rows.reset_index(drop=True)
-        low, high = rule.bounds(settings)
-        asset = source.add_dataframe_asset(name=f"scorecard_{rule.check_name}")
-        batch_definition = asset.add_batch_definition_whole_dataframe(rule.check_name)
-        suite = context.suites.add(_suite(gx, rule, low, high))
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=rule.check_name, data=batch_definition, suite=suite)
-        )
-        result = validation.run(
-            batch_parameters={"dataframe": rows},
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["platform"]},
-        )
-        failing = sorted(
-            {row["platform"] for r in result.results for row in r.result.get("unexpected_index_list") or []}
-        )
-        outcomes.append(CheckOutcome(rule.check_name, bool(result.success), tuple(failing), len(rows), (low, high)))
+    run_id = RunIdentifier(run_name="signal-audit check")  # one entry in Data Docs for both
+    with _warehouse_env(warehouse):
+        context = gx.get_context(mode="file", context_root_dir=str(gx_dir))
+        try:
+            scorecard = context.checkpoints.get(SCORECARD_CHECKPOINT).run(run_id=run_id)
+            landed = context.checkpoints.get(LANDED_CHECKPOINT).run(run_id=run_id)
+        finally:
+            _close_connections(context)
+    results = {r.suite_name: r for r in (*scorecard.run_results.values(), *landed.run_results.values())}
 
-    context.build_data_docs()
-    index = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    return ChecksReport(tuple(outcomes), index if index.exists() else None)
-
-
-def _suite(gx, rule: CheckRule, low: float | None, high: float | None):
-    suite = gx.ExpectationSuite(name=f"signal_audit.{rule.check_name}")
-    suite.add_expectation(
-        gx.expectations.ExpectColumnValuesToBeBetween(
-            column="metric_value",
-            min_value=low,
-            max_value=high,
-            strict_min=rule.strict,
-            strict_max=rule.strict,
-            meta={"check_name": rule.check_name, "notes": "fail bound of the scorecard check"},
-        )
+    outcomes = tuple(_check_outcome(check, results[suite_name(check)]) for check in checks)
+    guards = (
+        _guard("no scorecard row fails", results[STATUS_SUITE], ("platform", "check_name")),
+        _guard("share of rows rejected per input", results[REJECTED_SUITE], ("input",)),
+        _guard("age of the newest rows per input", results[LOAD_AGE_SUITE], ("input",)),
     )
-    return suite
+    index = gx_dir / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return ChecksReport(outcomes, guards, index if index.exists() else None)
 
+
+def _close_connections(context: Any) -> None:
+    """Close the warehouse connection GX keeps open (duckdb_gx), so the file is free again for
+    this process: DuckDB refuses a second connection to it with another configuration."""
+    for datasource in context.data_sources.all().values():
+        engine = getattr(datasource, "_execution_engine", None)
+        if engine is not None:
+            if engine._connection is not None:
+                engine._connection.close()
+                engine._connection = None
+            engine.engine.dispose()
+        if getattr(datasource, "_engine", None) is not None:
+            datasource._engine.dispose()
+
+
+def _require_settings(warehouse: Path, names: tuple[str, ...]) -> None:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        published = {row[0] for row in con.execute(
+            f"select setting_name from {MARTS}.audit_settings where numeric_value is not null").fetchall()}
+    finally:
+        con.close()
+    missing = [name for name in names if name not in published]
+    if missing:
+        raise ConfigError(
+            f"the warehouse's audit_settings has no {', '.join(missing)}, which the checks are judged "
+            "by: add the setting to dbt_project.yml vars and macros/audit_settings.sql, then rebuild")
+
+
+@contextmanager
+def _warehouse_env(warehouse: Path) -> Iterator[None]:
+    before = os.environ.get(WAREHOUSE_ENV)
+    os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[WAREHOUSE_ENV]
+        else:
+            os.environ[WAREHOUSE_ENV] = before
+
+
+def _unexpected(result: Any, columns: tuple[str, ...]) -> set[str]:
+    """The rows (named by `columns`) that any expectation of a suite result found unexpected."""
+    found = set()
+    for expectation in result.results:
+        error = _raised(expectation.exception_info or {})
+        if error:
+            raise RuntimeError(f"GX could not evaluate {expectation.expectation_config.type} in "
+                               f"{result.suite_name}: {error}")
+        for row in expectation.result.get("unexpected_index_list") or []:
+            found.add(" ".join(str(row[c]) for c in columns))
+    return found
+
+
+def _raised(info: dict[str, Any]) -> str | None:
+    """The message of an exception GX caught, flat or keyed by metric; None when none was."""
+    if "raised_exception" in info:
+        return info.get("exception_message") or "unknown error" if info["raised_exception"] else None
+    return next((m for v in info.values() if isinstance(v, dict) and (m := _raised(v))), None)
+
+
+def _check_outcome(check: Check, result: Any) -> CheckOutcome:
+    failing = _unexpected(result, ("platform",))
+    pair = result.results[0].result  # the first comparison: rows with a metric and a bound
+    evaluated = (pair.get("element_count") or 0) - (pair.get("missing_count") or 0)
+    return CheckOutcome(check.check_name, bool(result.success), tuple(sorted(failing)), evaluated,
+                        check.fail_setting)
+
+
+def _guard(name: str, result: Any, columns: tuple[str, ...]) -> GuardOutcome:
+    return GuardOutcome(name, bool(result.success), tuple(sorted(_unexpected(result, columns))))

@@ -47,13 +47,12 @@ def write_report(
     `changes` are (platform, check, previous status, new status) since the previous run.
     The page is written to a temporary file and renamed, so a reader never sees half a page.
     """
-    from signal_audit.reporting.causes import rank_causes
     from signal_audit.reporting.data import load_report_data
     from signal_audit.reporting.page import render_page
 
     out = (out or default_report_path(warehouse)).resolve()
     data = load_report_data(warehouse)
-    page = render_page(data, rank_causes(data), changes=changes,
+    page = render_page(data, changes=changes,
                        generated_at=dt.datetime.now(dt.UTC), source=str(warehouse))
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")

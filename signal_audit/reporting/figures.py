@@ -7,8 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from signal_audit.reporting.causes import Cause
-from signal_audit.reporting.data import ReportData
+from signal_audit.reporting.data import ReportData, cause_checks
 
 _COLORS = {"meta": "#1877F2", "tiktok": "#EE1D52", "snap": "#C9A100"}
 _FALLBACK = ("#6A3D9A", "#33A02C", "#FF7F00", "#1F78B4", "#B15928")
@@ -65,10 +64,6 @@ def gap_daily(data: ReportData) -> go.Figure | None:
     return fig
 
 
-_STEPS = ("backend purchases", "never sent by server", "rejected", "accepted",
-          "counted via pixel only", "double counted", "other platform difference", "platform counted")
-
-
 def waterfall(data: ReportData) -> go.Figure | None:
     frame = data.waterfall
     if frame.empty:
@@ -77,18 +72,20 @@ def waterfall(data: ReportData) -> go.Figure | None:
     fig = make_subplots(rows=1, cols=len(platforms), shared_yaxes=True,
                         subplot_titles=[data.name(p) for p in platforms], horizontal_spacing=0.03)
     for col, platform in enumerate(platforms, start=1):
-        row = frame[frame.platform == platform].iloc[0]
-        steps = [int(row.backend_purchases), -int(row.orders_never_sent), -int(row.orders_rejected), None]
-        measures = ["absolute", "relative", "relative", "total"]
-        labels = list(_STEPS[:4])
-        if pd.notna(row.platform_counted):
-            steps += [int(row.pixel_only_orders), int(row.double_counted_orders), int(row.other_difference), None]
-            measures += ["relative", "relative", "relative", "total"]
-            labels += list(_STEPS[4:])
+        steps = frame[frame.platform == platform].sort_values("step_order")
+        if steps.orders.iloc[-1] is None or pd.isna(steps.orders.iloc[-1]):
+            # no platform report in the window: the steps up to what the platform accepted
+            steps = steps[steps.step_order <= steps[steps.step == "orders_accepted"].step_order.iloc[0]]
+        first = steps.index[0]
+        measures = ["absolute" if i == first else "total" if kind == "total" else "relative"
+                    for i, kind in zip(steps.index, steps.step_kind, strict=True)]
+        values = [int(o) if m == "absolute" else 0 if m == "total" else int(c)
+                  for o, c, m in zip(steps.orders, steps.orders_change, measures, strict=True)]
+        text = [f"{int(c):+,}" if m == "relative" else f"{int(o):,}"
+                for o, c, m in zip(steps.orders, steps.orders_change, measures, strict=True)]
         fig.add_trace(go.Waterfall(
-            x=labels, y=[0 if s is None else s for s in steps], measure=measures, name=data.name(platform),
-            text=[_signed(s, m) for s, m in zip(_running(steps, measures), measures, strict=True)],
-            textposition="outside", cliponaxis=False, showlegend=False,
+            x=list(steps.step_label), y=values, measure=measures, name=data.name(platform),
+            text=text, textposition="outside", cliponaxis=False, showlegend=False,
             connector=dict(line=dict(color="#999", width=1, dash="dot")),
             increasing=dict(marker=dict(color="#EF8F00")),
             decreasing=dict(marker=dict(color=_STATUS_COLORS["fail"])),
@@ -101,29 +98,11 @@ def waterfall(data: ReportData) -> go.Figure | None:
     return fig
 
 
-def _running(steps: list[int | None], measures: list[str]) -> list[int]:
-    total, shown = 0, []
-    for step, measure in zip(steps, measures, strict=True):
-        if measure == "absolute":
-            total = step or 0
-            shown.append(total)
-        elif measure == "relative":
-            total += step or 0
-            shown.append(step or 0)
-        else:
-            shown.append(total)
-    return shown
-
-
-def _signed(value: int, measure: str) -> str:
-    return f"{value:+,}" if measure == "relative" else f"{value:,}"
-
-
 def key_coverage(data: ReportData) -> go.Figure | None:
     frame = data.key_coverage[data.key_coverage.events > 0]
     if frame.empty:
         return None
-    keys = (frame.groupby("match_key").events_with_key.sum().sort_values(ascending=False).index.tolist())
+    keys = frame.sort_values("key_order").match_key.drop_duplicates().tolist()
     platforms = [p for p in data.platforms if p in set(frame.platform)]
     lookup = {(r.platform, r.match_key): r for r in frame.itertuples()}
     z, text = [], []
@@ -217,17 +196,16 @@ def _threshold_lines(fig: go.Figure, data: ReportData, pass_name: str, floor_nam
                           annotation_text=f"{label} {value:.0%}", annotation_position="bottom left", **where)
 
 
-def causes(data: ReportData, ranked: list[Cause], top: int = 10) -> go.Figure | None:
-    shown = ranked[:top]
-    if not shown:
+def causes(data: ReportData, top: int = 10) -> go.Figure | None:
+    shown = data.causes.head(top)
+    if shown.empty:
         return None
-    shown = list(reversed(shown))  # plotly draws the first bar at the bottom
-    labels = [_wrap(f"{i}. {c.cause}") for i, c in zip(range(len(shown), 0, -1), shown, strict=True)]
+    shown = shown.iloc[::-1]  # plotly draws the first bar at the bottom
     fig = go.Figure(go.Bar(
-        x=[c.impact for c in shown], y=labels, orientation="h",
-        marker=dict(color=[_STATUS_COLORS[c.status] for c in shown]),
-        text=[f"{c.impact:,} {c.unit}" for c in shown], textposition="auto",
-        customdata=[[", ".join(c.checks), c.status] for c in shown],
+        x=[int(v) for v in shown.affected], y=[_wrap(f"{c.cause_rank}. {c.cause}") for c in shown.itertuples()],
+        orientation="h", marker=dict(color=[_STATUS_COLORS[s] for s in shown.status]),
+        text=[f"{c.affected:,} {c.unit}" for c in shown.itertuples()], textposition="auto",
+        customdata=[[cause_checks(c), c.status] for c in shown.itertuples()],
         hovertemplate="%{text}<br>checks: %{customdata[0]} (%{customdata[1]})<extra></extra>",
     ))
     fig.update_layout(**{**_LAYOUT, "hovermode": "closest", "margin": dict(l=20, r=30, t=20, b=50)},

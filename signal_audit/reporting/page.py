@@ -12,19 +12,9 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from signal_audit.reporting import figures
-from signal_audit.reporting.causes import Cause
-from signal_audit.reporting.data import CHECK_ORDER, ReportData
+from signal_audit.reporting.checks import STATUSES, metric_text, status_label, target_text
+from signal_audit.reporting.data import ReportData, cause_checks
 
-_STATUS_LABEL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "no_data": "NO DATA"}
-_CHECK_TITLE = {
-    "conversion_gap": "Conversion gap",
-    "match_quality": "Match quality",
-    "email_coverage": "Email coverage",
-    "field_coverage": "Required fields",
-    "deduplication": "Deduplication",
-    "timeliness": "Timeliness",
-    "pii_hashing": "PII hashing",
-}
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 _CSS = """
@@ -65,7 +55,6 @@ footer { text-align:center; color:var(--muted); font-size:13px; padding:10px 0 3
 
 def render_page(
     data: ReportData,
-    ranked: list[Cause],
     changes: Sequence[tuple[str, str, str, str]] = (),
     generated_at: dt.datetime | None = None,
     source: str = "",
@@ -101,7 +90,7 @@ def render_page(
         parts.append(_scorecard(data))
         if changes:
             parts.append(_changes(data, changes))
-        parts.append(_causes(data, ranked))
+        parts.append(_causes(data))
         for anchor, key, title, draw, lead in charts:
             extra = _waterfall_table(data) if key == "waterfall" else ""
             parts.append(_chart_section(anchor, key, title, draw(data), lead, extra))
@@ -145,29 +134,28 @@ def _nav(charts) -> str:
 def _scorecard(data: ReportData) -> str:
     card = data.scorecard
     statuses = {(r.platform, r.check_name): r for r in card.itertuples()}
-    checks = [c for c in CHECK_ORDER if c in set(card.check_name)]
-    checks += sorted(set(card.check_name) - set(checks))
+    checks = data.check_order()
     counts = card.status.value_counts().to_dict()
 
     out = ['<section id="scorecard"><h2>Scorecard</h2>',
            '<p class="lead">One verdict per platform and check over the audit window. A check without data '
            "says NO DATA, never PASS. The sentences are the scorecard's own (marts.rpt_signal_scorecard).</p>",
            '<div class="totals">']
-    for status in ("fail", "warn", "pass", "no_data"):
+    for status in STATUSES:
         out.append(f'<div data-total="{status}"><b>{counts.get(status, 0)}</b>'
-                   f'<span class="badge {status}">{_STATUS_LABEL[status]}</span></div>')
+                   f'<span class="badge {status}">{status_label(status)}</span></div>')
     out.append("</div>")
 
     out.append('<table class="matrix"><thead><tr><th>check</th>')
     out += [f"<th>{_e(data.name(p))}</th>" for p in data.platforms]
     out.append("</tr></thead><tbody>")
     for check in checks:
-        out.append(f"<tr><td>{_e(_CHECK_TITLE.get(check, check))}</td>")
+        out.append(f"<tr><td>{_e(data.title(check))}</td>")
         for platform in data.platforms:
             row = statuses.get((platform, check))
             status = row.status if row is not None else "no_data"
-            metric = _metric(check, row.metric_value) if row is not None else ""
-            out.append(f'<td><span class="badge {status}">{_STATUS_LABEL.get(status, status)}</span>'
+            metric = metric_text(data.check(check), row.metric_value) if row is not None else ""
+            out.append(f'<td><span class="badge {status}">{status_label(status)}</span>'
                        f"<br><small>{_e(metric)}</small></td>")
         out.append("</tr>")
     out.append("</tbody></table>")
@@ -183,10 +171,10 @@ def _scorecard(data: ReportData) -> str:
             out.append(
                 f'<tr class="scorecard-row" data-platform="{_e(platform)}" data-check="{_e(check)}" '
                 f'data-status="{_e(row.status)}">'
-                f'<td><span class="badge {_e(row.status)}">{_STATUS_LABEL.get(row.status, row.status)}</span></td>'
-                f"<td>{_e(_CHECK_TITLE.get(check, check))}<br><small><code>{_e(check)}</code></small></td>"
-                f'<td class="num">{_e(_metric(check, row.metric_value))}</td>'
-                f"<td>{_e(_target(check, data.settings))}</td>"
+                f'<td><span class="badge {_e(row.status)}">{status_label(row.status)}</span></td>'
+                f"<td>{_e(data.title(check))}<br><small><code>{_e(check)}</code></small></td>"
+                f'<td class="num">{_e(metric_text(data.check(check), row.metric_value))}</td>'
+                f"<td>{_e(target_text(data.check(check), data.settings, row.threshold))}</td>"
                 f'<td class="summary">{_e(row.summary)}</td></tr>'
             )
         out.append("</tbody></table>")
@@ -196,9 +184,9 @@ def _scorecard(data: ReportData) -> str:
 
 def _changes(data: ReportData, changes: Sequence[tuple[str, str, str, str]]) -> str:
     rows = "".join(
-        f'<tr class="change-row"><td>{_e(data.name(p))}</td><td>{_e(_CHECK_TITLE.get(c, c))}</td>'
-        f'<td><span class="badge {_e(old)}">{_STATUS_LABEL.get(old, old)}</span> &rarr; '
-        f'<span class="badge {_e(new)}">{_STATUS_LABEL.get(new, new)}</span></td></tr>'
+        f'<tr class="change-row"><td>{_e(data.name(p))}</td><td>{_e(data.title(c))}</td>'
+        f'<td><span class="badge {_e(old)}">{status_label(old)}</span> &rarr; '
+        f'<span class="badge {_e(new)}">{status_label(new)}</span></td></tr>'
         for p, c, old, new in changes
     )
     return ('<section id="changes"><h2>Changed since the previous run</h2>'
@@ -206,28 +194,28 @@ def _changes(data: ReportData, changes: Sequence[tuple[str, str, str, str]]) -> 
             f"<tbody>{rows}</tbody></table></section>")
 
 
-def _causes(data: ReportData, ranked: list[Cause]) -> str:
+def _causes(data: ReportData) -> str:
     out = ['<section id="causes"><h2>Biggest causes</h2>',
            '<p class="lead">What the failing and warning checks are made of, largest first. Each cause is '
            "counted over the window in the unit it happens in: orders for order-level defects (never sent, "
            "rejected, counted twice), server purchase events for event-level ones (no email, plaintext, late); "
            "in a typical setup one purchase event is one order. Causes behind checks that pass are left out. "
            "Ties go to the cause behind a failing check.</p>"]
-    if not ranked:
+    if data.causes.empty:
         out.append('<p class="no-data">No check failed or warned: nothing to fix.</p></section>')
         return "\n".join(out)
-    out.append(_figure_html("causes", figures.causes(data, ranked)))
+    out.append(_figure_html("causes", figures.causes(data)))
     out.append('<table class="causes"><thead><tr><th class="num">#</th><th>platform</th><th>cause</th>'
                '<th class="num">how many</th><th class="num">of backend purchases</th><th>checks</th>'
                "<th>what to fix</th></tr></thead><tbody>")
-    for i, c in enumerate(ranked, start=1):
-        share = f"{c.share:.1%}" if c.share is not None else ""
+    for c in data.causes.itertuples():
+        share = "" if pd.isna(c.share_of_backend_purchases) else f"{c.share_of_backend_purchases:.1%}"
         out.append(
-            f'<tr class="cause-row" data-platform="{_e(c.platform)}" data-impact="{c.impact}">'
-            f'<td class="num">{i}</td><td>{_e(data.name(c.platform))}</td><td>{_e(c.cause)}</td>'
-            f'<td class="num">{c.impact:,} {_e(c.unit)}</td><td class="num">{share}</td>'
-            f'<td><span class="badge {_e(c.status)}">{_STATUS_LABEL[c.status]}</span> '
-            f"{_e(', '.join(c.checks))}</td><td>{_e(c.fix)}</td></tr>"
+            f'<tr class="cause-row" data-platform="{_e(c.platform)}" data-impact="{c.affected}">'
+            f'<td class="num">{c.cause_rank}</td><td>{_e(data.name(c.platform))}</td><td>{_e(c.cause)}</td>'
+            f'<td class="num">{c.affected:,} {_e(c.unit)}</td><td class="num">{share}</td>'
+            f'<td><span class="badge {_e(c.status)}">{status_label(c.status)}</span> '
+            f"{_e(cause_checks(c))}</td><td>{_e(c.fix)}</td></tr>"
         )
     out.append("</tbody></table></section>")
     return "\n".join(out)
@@ -249,22 +237,16 @@ def _waterfall_table(data: ReportData) -> str:
     frame = data.waterfall
     if frame.empty:
         return ""
-    columns = [
-        ("backend_purchases", "backend purchases"), ("orders_never_sent", "never sent"),
-        ("orders_rejected", "rejected"), ("orders_accepted", "accepted"),
-        ("pixel_only_orders", "via pixel only"), ("double_counted_orders", "double counted"),
-        ("other_difference", "other"), ("platform_counted", "platform counted"),
-    ]
+    heads = frame.drop_duplicates("step_order").sort_values("step_order").short_label
     out = ['<h3>In numbers</h3><table class="waterfall-numbers"><thead><tr><th>platform</th>']
-    out += [f'<th class="num">{_e(label)}</th>' for _, label in columns]
+    out += [f'<th class="num">{_e(label)}</th>' for label in heads]
     out.append("</tr></thead><tbody>")
     for platform in data.platforms:
         rows = frame[frame.platform == platform]
         if rows.empty:
             continue
-        row = rows.iloc[0]
         out.append(f"<tr><td>{_e(data.name(platform))}</td>")
-        out += [f'<td class="num">{_count(row[col])}</td>' for col, _ in columns]
+        out += [f'<td class="num">{_count(value)}</td>' for value in rows.sort_values("step_order").orders]
         out.append("</tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
@@ -296,38 +278,3 @@ def _definitions(data: ReportData) -> str:
 
 def _count(value: object) -> str:
     return "" if value is None or pd.isna(value) else f"{int(value):,}"
-
-
-def _metric(check: str, value: object) -> str:
-    if value is None or pd.isna(value):
-        return "no data"
-    v = float(value)
-    if check == "conversion_gap":
-        return f"{v:+.1%}"
-    if check == "match_quality":
-        return f"{v:.1f} / 10"
-    if check == "pii_hashing":
-        return f"{int(v):,} events"
-    return f"{v:.1%}"
-
-
-def _target(check: str, s: dict[str, object]) -> str:
-    def pct(name: str) -> str:
-        value = s.get(name)
-        return f"{float(value):.0%}" if isinstance(value, int | float) else "?"
-
-    def num(name: str) -> str:
-        value = s.get(name)
-        return f"{float(value):g}" if isinstance(value, int | float) else "?"
-
-    minutes = float(s.get("latency_threshold_seconds", 3600)) / 60  # type: ignore[arg-type]
-    return {
-        "conversion_gap": f"|gap| below {pct('gap_threshold')}",
-        "match_quality": f"pass at {num('match_quality_pass')}, fails below {num('match_quality_floor')}",
-        "email_coverage": f"at least {pct('email_coverage_min')}",
-        "field_coverage": f"pass at {pct('field_validity_pass')}, fails below {pct('field_validity_floor')}",
-        "deduplication": f"pass at {pct('dedup_rate_pass')}, fails below {pct('dedup_rate_floor')}",
-        "timeliness": f"{pct('timeliness_pass')} within {minutes:.0f} min and none too old; "
-                      f"fails below {pct('timeliness_floor')}",
-        "pii_hashing": "no plaintext at all",
-    }.get(check, "")

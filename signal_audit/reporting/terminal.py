@@ -5,19 +5,20 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from signal_audit.reporting.checks import status_label
 from signal_audit.warehouse import read_only
-
-_MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "no_data": "NO DATA"}
 
 
 def render_scorecard(warehouse: Path, width: int = 100) -> str:
     con = read_only(warehouse)
     try:
+        # checks in the checks seed's display order; one the seed lacks comes last
         rows = con.execute(
             """
-            select platform, check_name, status, summary, window_start, window_end
-            from marts.rpt_signal_scorecard
-            order by platform, check_name
+            select card.platform, card.check_name, card.status, card.summary, card.window_start, card.window_end
+            from marts.rpt_signal_scorecard as card
+            left join reference.checks as checks on card.check_name = checks.check_name
+            order by card.platform, checks.display_order nulls last, card.check_name
             """
         ).fetchall()
     finally:
@@ -35,7 +36,7 @@ def render_scorecard(warehouse: Path, width: int = 100) -> str:
                 lines.append("")
             lines.append(platform.upper())
             current = platform
-        head = f"  [{_MARK.get(status, status.upper()):>7}] {check}: "
+        head = f"  [{status_label(status):>7}] {check}: "
         body = textwrap.wrap(summary, width=width - len(head)) or [""]
         lines.append(head + body[0])
         lines.extend(" " * len(head) + more for more in body[1:])

@@ -115,6 +115,10 @@ def test_great_expectations_fails_exactly_where_the_scorecard_fails(audited, nam
     dbt_failures = {k for k, r in shop.scorecard().items() if r["status"] == "fail"}
     gx_failures = {(p, o.check_name) for o in shop.checks.outcomes for p in o.failing_platforms}
     assert gx_failures == dbt_failures
+    # the suite on the whole scorecard names the same rows; the landed data passes
+    guards = {g.name: set(g.failing) for g in shop.checks.guards}
+    assert guards == {"no scorecard row fails": {f"{p} {c}" for p, c in dbt_failures},
+                      "share of rows rejected per input": set(), "age of the newest rows per input": set()}
     assert shop.checks.success == (not dbt_failures)
 
 

@@ -67,8 +67,10 @@ def test_docs_generate_offline_into_one_static_page(docs):
 
 def test_every_mart_and_mart_column_is_described(docs):
     _, manifest, catalog = docs
-    assert "rpt_signal_scorecard" in models(manifest, "marts")
+    card = models(manifest, "scorecard")["rpt_signal_scorecard"]
+    assert card["schema"] == "marts"  # public, beside the marts it judges
     assert undescribed(manifest, catalog, "marts") == []
+    assert undescribed(manifest, catalog, "scorecard") == []  # the scorecard and its check models
 
 
 def test_every_intermediate_and_staging_column_is_described(docs):
@@ -83,7 +85,7 @@ def test_descriptions_say_units_and_edge_cases(docs):
     gap = models(manifest, "marts")["fct_conversion_gap_daily"]["columns"]
     assert "Null when the platform's report has no purchase row" in gap["platform_reported_purchases"]["description"]
     assert "signed fraction" in gap["gap_pct"]["description"]
-    card = models(manifest, "marts")["rpt_signal_scorecard"]["columns"]
+    card = models(manifest, "scorecard")["rpt_signal_scorecard"]["columns"]
     assert "never `pass`" in card["status"]["description"]  # the shared doc block is rendered
 
 
@@ -95,8 +97,14 @@ def test_exposures_for_the_report_and_a_bi_dashboard(docs):
     core = {f"model.signal_audit.{name}" for name in (
         "rpt_signal_scorecard", "fct_conversion_gap_daily", "fct_conversion_gap_by_path", "fct_dedup_daily",
         "fct_event_latency_daily", "fct_match_key_coverage_daily", "fct_match_quality_daily")}
+    assert core <= set(exposures["tracking_health_dashboard"]["depends_on"]["nodes"])
+    # the report's facts are marts (the rpt_ models hold what it computes), never an intermediate model
+    report = set(exposures["signal_audit_report"]["depends_on"]["nodes"])
+    assert {f"model.signal_audit.{name}" for name in (
+        "rpt_signal_scorecard", "rpt_gap_waterfall", "rpt_check_causes", "rpt_match_key_coverage")} <= report
+    assert [n for n in report if manifest["nodes"][n]["original_file_path"].startswith(
+        ("models/intermediate/", "models/staging/"))] == []
     for exposure in exposures.values():
-        assert core <= set(exposure["depends_on"]["nodes"]), exposure["name"]
         assert exposure["owner"]["name"] and exposure["description"]
 
 
@@ -109,3 +117,16 @@ def test_column_docs_reach_the_warehouse_for_bi_tools(audited):
     ).fetchall()
     con.close()
     assert missing == []
+
+
+def test_layers_flow_one_way(docs):
+    """staging -> intermediate -> marts -> scorecard -> semantic: no model reads a layer after its own."""
+    _, manifest, _ = docs
+    order = ["staging", "intermediate", "marts", "scorecard", "semantic"]
+    layer = {node["unique_id"]: node["original_file_path"].split("/")[1]
+             for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    backwards = [(name, parent) for name, node_layer in layer.items()
+                 for parent in manifest["nodes"][name]["depends_on"]["nodes"]
+                 if parent in layer and order.index(layer[parent]) > order.index(node_layer)]
+    assert backwards == []
+    assert set(layer.values()) == set(order)

@@ -23,6 +23,7 @@ def test_meta_documented_vectors():
         ("0049 30 1234567", None, "49301234567"),
         ("030 1234567", "DE", "49301234567"),  # trunk 0 dropped, country code added
         ("650.555.1212", "us", "16505551212"),
+        ("030 1234567", None, "301234567"),  # no region to parse it with: digits, leading zeros dropped
         ("", None, None),
     ],
 )

@@ -228,6 +228,7 @@ def test_raw_tables_have_declared_types_and_all_exist_after_loading_only_orders(
         "record_id": "VARCHAR", "platform": "VARCHAR", "channel": "VARCHAR",
         "pixel_id": "VARCHAR", "sent_at": "TIMESTAMP WITH TIME ZONE", "http_status": "INTEGER",
         "request": "VARCHAR", "response": "VARCHAR", "redacted_values": "INTEGER",
+        "pii_found": "VARCHAR",
         "_source_file": "VARCHAR", "_source_line": "BIGINT", "_dlt_load_id": "VARCHAR",
     }
     assert column_types(tmp_path, "platform_reports") == {

@@ -17,7 +17,6 @@ import pytest
 
 from signal_audit.config import PROJECT_DIR
 from signal_audit.reporting import write_report
-from signal_audit.reporting.causes import rank_causes
 from signal_audit.reporting.data import load_report_data
 
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
@@ -121,26 +120,37 @@ def test_chromium_draws_every_chart_with_data(dom: str):
 
 
 def test_the_causes_are_ranked_by_purchases_affected(audited):
-    data = load_report_data(audited("broken").warehouse)
-    ranked = rank_causes(data)
-    assert [c.impact for c in ranked] == sorted((c.impact for c in ranked), reverse=True)
-    top = ranked[0]
-    assert (top.platform, top.impact, top.unit, top.status) == ("meta", 436, "orders", "fail")
-    assert "Web guest checkouts never sent to Meta" in top.cause
-    assert all(c.status in ("fail", "warn") for c in ranked)
+    causes = load_report_data(audited("broken").warehouse).causes
+    assert list(causes.cause_rank) == list(range(1, len(causes) + 1))
+    assert list(causes.affected) == [436, 360, 332, 94, 65, 54, 26, 26, 21, 20]
+    top = causes.iloc[0]
+    assert (top.platform, top.affected, top.unit, top.status) == ("meta", 436, "orders", "fail")
+    assert top.cause == "Web guest checkouts never sent to Meta by your server"
+    assert set(causes.status) == {"fail", "warn"}
     # a platform whose every check passes contributes no cause
-    assert "snap" not in {c.platform for c in ranked}
-    double = next(c for c in ranked if c.platform == "tiktok" and "twice" in c.cause)
-    assert double.impact == 332 and double.checks == ("conversion_gap", "deduplication")
+    assert "snap" not in set(causes.platform)
+    double = causes[(causes.platform == "tiktok") & (causes.cause_key == "double_counted")].iloc[0]
+    assert double.affected == 332 and (double.check_name, double.also_check_name) == ("conversion_gap", "deduplication")
+    # a tie in count goes to the cause behind a failing check: rejected (fail) before too old (warn)
+    tied = causes[causes.affected == 26]
+    assert list(zip(tied.cause_rank, tied.cause_key, tied.status, strict=True)) == [
+        (7, "rejected", "fail"), (8, "too_old", "warn")]
 
 
 def test_the_waterfall_adds_up_to_what_the_platform_counted(audited):
-    frame = load_report_data(audited("broken").warehouse).waterfall.set_index("platform")
-    for platform, row in frame.iterrows():
+    frame = load_report_data(audited("broken").warehouse).waterfall
+    steps = frame.pivot(index="platform", columns="step", values="orders")
+    for platform, row in steps.iterrows():
         assert row.backend_purchases - row.orders_never_sent - row.orders_rejected == row.orders_accepted, platform
         assert (row.orders_accepted + row.pixel_only_orders + row.double_counted_orders
                 + row.other_difference) == row.platform_counted, platform
-    assert frame.loc["meta", "orders_never_sent"] == 796 and frame.loc["tiktok", "double_counted_orders"] == 332
+    assert steps.loc["meta"].to_dict() == {
+        "backend_purchases": 1702, "orders_never_sent": 796, "orders_rejected": 26, "orders_accepted": 880,
+        "pixel_only_orders": 442, "double_counted_orders": 54, "other_difference": 45, "platform_counted": 1421}
+    assert steps.loc["tiktok", "double_counted_orders"] == 332 and steps.loc["snap", "orders_rejected"] == 255
+    # the signed change of each step is what the chart stacks
+    meta = frame[frame.platform == "meta"].set_index("step").orders_change
+    assert meta.orders_never_sent == -796 and meta.other_difference == 45 and meta.isna().sum() == 3
 
 
 def test_screenshot_is_kept_as_a_test_artifact(report: Path, tmp_path: Path):
@@ -163,8 +173,9 @@ def test_a_warehouse_without_orders_gets_a_page_that_says_so():
 
     empty = pd.DataFrame()
     card = pd.DataFrame(columns=["platform", "check_name", "status", "metric_value", "threshold", "summary"])
-    data = ReportData(None, None, ("meta",), {"meta": "Meta"}, {"reporting_timezone": "UTC"}, card, *([empty] * 8))
-    page = render_page(data, [])
+    data = ReportData(None, None, ("meta",), {"meta": "Meta"}, {"reporting_timezone": "UTC"}, (), card,
+                      *([empty] * 6))
+    page = render_page(data)
     assert "no backend orders were loaded" in page and 'data-chart="' not in page
 
 
@@ -176,3 +187,58 @@ def test_report_path_section_for_the_config(tmp_path: Path):
     assert parse_report_section({"path": "out/audit.html"}, tmp_path) == tmp_path / "out" / "audit.html"
     with pytest.raises(ConfigError, match="report.path must name an .html file"):
         parse_report_section({"path": "audit.pdf"}, tmp_path)
+
+
+def test_a_platform_without_a_report_gets_the_waterfall_up_to_what_it_accepted():
+    import pandas as pd
+
+    from signal_audit.reporting import figures
+    from signal_audit.reporting.data import ReportData
+    from signal_audit.reporting.page import _waterfall_table
+
+    steps = pd.DataFrame([
+        ("snap", 1, "backend_purchases", "backend purchases", "backend purchases", "total", 10, None),
+        ("snap", 2, "orders_never_sent", "never sent by server", "never sent", "subtract", 3, -3),
+        ("snap", 3, "orders_rejected", "rejected", "rejected", "subtract", 1, -1),
+        ("snap", 4, "orders_accepted", "accepted", "accepted", "total", 6, None),
+        ("snap", 5, "pixel_only_orders", "counted via pixel only", "via pixel only", "add", 2, 2),
+        ("snap", 6, "double_counted_orders", "double counted", "double counted", "add", 0, 0),
+        ("snap", 7, "other_difference", "other platform difference", "other", "add", None, None),
+        ("snap", 8, "platform_counted", "platform counted", "platform counted", "total", None, None),
+    ], columns=["platform", "step_order", "step", "step_label", "short_label", "step_kind", "orders",
+                "orders_change"])
+    empty = pd.DataFrame()
+    data = ReportData(None, None, ("snap",), {"snap": "Snap"}, {}, (), empty, empty, steps, *([empty] * 4))
+    (trace,) = figures.waterfall(data).data
+    assert list(trace.x) == ["backend purchases", "never sent by server", "rejected", "accepted"]
+    assert list(trace.y) == [10, -3, -1, 0] and list(trace.text) == ["10", "-3", "-1", "6"]
+    # the table keeps every step, empty where the platform's report is missing
+    row = re.findall(r'<td class="num">(.*?)</td>', _waterfall_table(data))
+    assert row == ["10", "3", "1", "6", "2", "0", "", ""]
+    # with the report, all eight steps
+    steps.loc[6:, "orders"] = [-1, 7]
+    steps.loc[6, "orders_change"] = -1
+    (trace,) = figures.waterfall(data).data
+    assert len(trace.x) == 8 and list(trace.text)[-2:] == ["-1", "7"]
+
+
+def test_values_and_targets_are_written_from_the_checks_seed_not_from_check_names():
+    from signal_audit.reporting.checks import Check, metric_text, status_label, target_text
+
+    gap = Check("any_gap", "Any gap", "fraction", "within", "gap_threshold", None, "")
+    share = Check("any_share", "Any share", "fraction", "at_least", "share_pass", "share_floor", "")
+    floorless = Check("any_min", "Any minimum", "fraction", "at_least", "share_pass", None, "")
+    score = Check("any_score", "Any score", "score", "at_least", "score_pass", "score_floor", "")
+    count = Check("any_count", "Any count", "count", "at_most", "count_max", None, "")
+    settings = {"gap_threshold": 0.1, "share_pass": 0.9, "share_floor": 0.5, "score_pass": 7.0, "score_floor": 5,
+                "count_max": 0}
+    assert [metric_text(c, v) for c, v in ((gap, 0.165), (gap, -0.234), (share, 0.877), (score, 8.24),
+                                           (count, 1234), (share, None))] == [
+        "+16.5%", "-23.4%", "87.7%", "8.2 / 10", "1,234 events", "no data"]
+    assert [target_text(c, settings) for c in (gap, share, floorless, score, count)] == [
+        "within ±10%", "pass at 90%, fails below 50%", "at least 90%", "pass at 7, fails below 5", "none at all"]
+    # a bound of 3 is written as one; a setting the warehouse lacks falls back to the scorecard's threshold
+    assert target_text(count, {"count_max": 3}) == "at most 3"
+    assert target_text(share, {}, threshold=0.8) == "at least 80%"
+    assert target_text(share, {}) == "" and target_text(None, settings) == ""
+    assert [status_label(s) for s in ("pass", "warn", "fail", "no_data")] == ["PASS", "WARN", "FAIL", "NO DATA"]

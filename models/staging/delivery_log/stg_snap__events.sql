@@ -68,6 +68,9 @@ renamed as (
         user_json,
         properties_json,
 
+        ----------  customer data redacted on load (outside the must-hash keys)
+        pii_json,
+
         ----------  delivery
         sent_at,
         http_status,

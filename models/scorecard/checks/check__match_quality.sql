@@ -2,11 +2,13 @@
     reported one (fct_platform_match_quality_daily: the mean of Meta's daily Dataset Quality
     API snapshots when the window has any, else the reports' score weighted by events
     received), else our estimated score (mean over server purchase events).
-    Pass >= match_quality_pass, warn down to match_quality_floor, fail below. The sentence
-    names the key whose absence costs the most score. -#}
+    Direction `at_least`: pass >= match_quality_pass, warn down to match_quality_floor, fail
+    below. The sentence names the key whose absence costs the most score. -#}
 with
 
 platforms as ({{ audited_platforms() }}),
+
+bounds as ({{ check_bounds('match_quality') }}),
 
 events as (
 
@@ -97,7 +99,7 @@ weakest as (
 
 ),
 
-judged as (
+measured as (
 
     select
         platforms.platform,
@@ -107,17 +109,24 @@ judged as (
         reported.score_source,
         coalesce(reported.platform_score, estimated.estimated_score) as score,
         weakest.match_key as weakest_key,
-        weakest.missing_share as weakest_key_missing_share,
-        case
-            when coalesce(reported.platform_score, estimated.estimated_score) is null then 'no_data'
-            when coalesce(reported.platform_score, estimated.estimated_score) >= {{ var('match_quality_pass') }} then 'pass'
-            when coalesce(reported.platform_score, estimated.estimated_score) >= {{ var('match_quality_floor') }} then 'warn'
-            else 'fail'
-        end as status
+        weakest.missing_share as weakest_key_missing_share
     from platforms
     left join estimated on platforms.platform = estimated.platform
     left join reported on platforms.platform = reported.platform
     left join weakest on platforms.platform = weakest.platform and weakest.cost_rank = 1
+
+),
+
+judged as (
+
+    select
+        measured.*,
+        bounds.pass_bound,
+        bounds.floor_bound,
+        {{ check_status('measured.score', 'bounds.direction', 'bounds.pass_bound', 'bounds.floor_bound',
+                        'measured.score is not null') }} as status
+    from measured
+    left join bounds on 1 = 1
 
 )
 
@@ -125,8 +134,8 @@ select
     platform,
     'match_quality' as check_name,
     {{ window_columns() }},
-    cast(score as double) as metric_value,
-    cast({{ var('match_quality_pass') }} as double) as threshold,
+    cast(score as {{ type_double() }}) as metric_value,
+    cast(pass_bound as {{ type_double() }}) as threshold,
     status,
     case
         when status = 'no_data' then
@@ -143,9 +152,9 @@ select
                 else ' (our estimate from the keys sent; ' || display_name || ' reported no score)'
                end
             || case status
-                when 'pass' then ', at or above ' || {{ fmt_number(var('match_quality_pass'), 0) }} || '.'
-                when 'warn' then ', below ' || {{ fmt_number(var('match_quality_pass'), 0) }} || ': match potential is left behind.'
-                else ', below ' || {{ fmt_number(var('match_quality_floor'), 0) }} || ': a structural problem.'
+                when 'pass' then ', at or above ' || {{ fmt_number('pass_bound', 0) }} || '.'
+                when 'warn' then ', below ' || {{ fmt_number('pass_bound', 0) }} || ': match potential is left behind.'
+                else ', below ' || {{ fmt_number('floor_bound', 0) }} || ': a structural problem.'
                end
             || case when weakest_key_missing_share > 0 then
                 ' Biggest missing key: ' || weakest_key || ', absent or invalid on '

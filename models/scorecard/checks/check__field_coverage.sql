@@ -1,10 +1,12 @@
 {#- Scorecard check field_coverage: the lowest validity among the platform's required
-    purchase fields (seeds/required_fields.csv). Pass >= field_validity_pass, warn down to
-    field_validity_floor, fail below. The sentence names that field and whether it is
-    missing or invalid. -#}
+    purchase fields (seeds/required_fields.csv). Direction `at_least`: pass >=
+    field_validity_pass, warn down to field_validity_floor, fail below. The sentence names
+    that field and whether it is missing or invalid. -#}
 with
 
 platforms as ({{ audited_platforms() }}),
+
+bounds as ({{ check_bounds('field_coverage') }}),
 
 counted as (
 
@@ -35,7 +37,7 @@ lowest as (
 
 ),
 
-judged as (
+measured as (
 
     select
         platforms.platform,
@@ -44,15 +46,21 @@ judged as (
         lowest.events,
         lowest.validity,
         lowest.missing_share,
-        lowest.invalid_share,
-        case
-            when lowest.validity is null then 'no_data'
-            when lowest.validity >= {{ var('field_validity_pass') }} then 'pass'
-            when lowest.validity >= {{ var('field_validity_floor') }} then 'warn'
-            else 'fail'
-        end as status
+        lowest.invalid_share
     from platforms
     left join lowest on platforms.platform = lowest.platform and lowest.field_rank = 1
+
+),
+
+judged as (
+
+    select
+        measured.*,
+        bounds.pass_bound,
+        {{ check_status('measured.validity', 'bounds.direction', 'bounds.pass_bound', 'bounds.floor_bound',
+                        'measured.events > 0') }} as status
+    from measured
+    left join bounds on 1 = 1
 
 )
 
@@ -60,8 +68,8 @@ select
     platform,
     'field_coverage' as check_name,
     {{ window_columns() }},
-    cast(validity as double) as metric_value,
-    cast({{ var('field_validity_pass') }} as double) as threshold,
+    cast(validity as {{ type_double() }}) as metric_value,
+    cast(pass_bound as {{ type_double() }}) as threshold,
     status,
     case
         when status = 'no_data' then

@@ -1,9 +1,12 @@
 {#- Scorecard check deduplication: of the counted orders that both the pixel and the server
     reported, the share whose two events share an event_id and event name within the dedup
-    window. Pass >= dedup_rate_pass, warn down to dedup_rate_floor, fail below. -#}
+    window. Direction `at_least`: pass >= dedup_rate_pass, warn down to dedup_rate_floor,
+    fail below. -#}
 with
 
 platforms as ({{ audited_platforms() }}),
+
+bounds as ({{ check_bounds('deduplication') }}),
 
 totals as (
 
@@ -18,7 +21,7 @@ totals as (
 
 ),
 
-judged as (
+measured as (
 
     select
         platforms.platform,
@@ -26,15 +29,21 @@ judged as (
         totals.orders_with_both,
         totals.matching_orders,
         totals.double_count_risk_orders,
-        1.0 * totals.matching_orders / nullif(totals.orders_with_both, 0) as dedup_rate,
-        case
-            when coalesce(totals.orders_with_both, 0) = 0 then 'no_data'
-            when 1.0 * totals.matching_orders / totals.orders_with_both >= {{ var('dedup_rate_pass') }} then 'pass'
-            when 1.0 * totals.matching_orders / totals.orders_with_both >= {{ var('dedup_rate_floor') }} then 'warn'
-            else 'fail'
-        end as status
+        1.0 * totals.matching_orders / nullif(totals.orders_with_both, 0) as dedup_rate
     from platforms
     left join totals on platforms.platform = totals.platform
+
+),
+
+judged as (
+
+    select
+        measured.*,
+        bounds.pass_bound,
+        {{ check_status('measured.dedup_rate', 'bounds.direction', 'bounds.pass_bound', 'bounds.floor_bound',
+                        'measured.orders_with_both > 0') }} as status
+    from measured
+    left join bounds on 1 = 1
 
 )
 
@@ -42,8 +51,8 @@ select
     platform,
     'deduplication' as check_name,
     {{ window_columns() }},
-    cast(dedup_rate as double) as metric_value,
-    cast({{ var('dedup_rate_pass') }} as double) as threshold,
+    cast(dedup_rate as {{ type_double() }}) as metric_value,
+    cast(pass_bound as {{ type_double() }}) as threshold,
     status,
     case
         when status = 'no_data' then

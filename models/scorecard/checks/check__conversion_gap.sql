@@ -1,7 +1,11 @@
 {#- Scorecard check conversion_gap: (backend - platform-reported) / backend over the audit
-    window. Fails at or above var('gap_threshold') either way: under-reporting means lost
-    purchases, over-reporting means double counting. -#}
+    window. Direction `within` (seeds/checks.csv): fails at or above gap_threshold either way,
+    under-reporting means lost purchases, over-reporting means double counting. -#}
 with
+
+platforms as ({{ audited_platforms() }}),
+
+bounds as ({{ check_bounds('conversion_gap') }}),
 
 window_bounds as (
 
@@ -53,7 +57,12 @@ never_sent_by_path as (
 measured as (
 
     select
-        totals.*,
+        platforms.platform,
+        platforms.display_name,
+        totals.backend_purchases,
+        totals.orders_sent_by_server,
+        totals.orders_accepted,
+        totals.platform_reported_purchases,
         totals.backend_purchases - totals.orders_sent_by_server as orders_never_sent,
         totals.orders_sent_by_server - totals.orders_accepted as orders_rejected,
         case when totals.backend_purchases > 0 and totals.platform_reported_purchases is not null then
@@ -61,23 +70,22 @@ measured as (
         end as gap_pct,
         top_path.purchase_path as top_never_sent_path,
         top_path.orders_never_sent as top_never_sent_orders
-    from totals
+    from platforms
+    left join totals on platforms.platform = totals.platform
     left join never_sent_by_path as top_path
-        on totals.platform = top_path.platform and top_path.path_rank = 1
+        on platforms.platform = top_path.platform and top_path.path_rank = 1
 
 ),
 
 judged as (
 
     select
-        *,
-        case
-            when gap_pct is null then 'no_data'
-            when gap_pct >= {{ var('gap_threshold') }} then 'fail'
-            when gap_pct <= -{{ var('gap_threshold') }} then 'fail'
-            else 'pass'
-        end as status
+        measured.*,
+        bounds.pass_bound,
+        {{ check_status('measured.gap_pct', 'bounds.direction', 'bounds.pass_bound', 'bounds.floor_bound',
+                        'measured.gap_pct is not null') }} as status
     from measured
+    left join bounds on 1 = 1
 
 )
 
@@ -86,13 +94,11 @@ select
     'conversion_gap' as check_name,
     window_bounds.window_start,
     window_bounds.window_end,
-    judged.gap_pct as metric_value,
-    {{ var('gap_threshold') }} as threshold,
+    cast(judged.gap_pct as {{ type_double() }}) as metric_value,
+    cast(judged.pass_bound as {{ type_double() }}) as threshold,
     judged.status,
-    {{ conversion_gap_summary('judged', 'platforms.display_name', 'paths.label') }} as summary
+    {{ conversion_gap_summary('judged', 'judged.display_name', 'paths.label', 'judged.pass_bound') }} as summary
 from judged
 cross join window_bounds
-inner join {{ ref('platforms') }} as platforms
-    on judged.platform = platforms.platform
 left join {{ ref('purchase_paths') }} as paths
     on judged.top_never_sent_path = paths.purchase_path

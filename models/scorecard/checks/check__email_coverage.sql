@@ -1,10 +1,12 @@
 {#- Scorecard check email_coverage: the share of server purchase events carrying a valid
-    hashed email. Pass at or above email_coverage_min, else fail. The sentence says which
+    hashed email. Direction `at_least`: pass at or above email_coverage_min, else fail. The sentence says which
     purchase path most of the events without email come from, and counts plaintext emails
     and hashes that don't match the backend's. -#}
 with
 
 platforms as ({{ audited_platforms() }}),
+
+bounds as ({{ check_bounds('email_coverage') }}),
 
 events as (
 
@@ -43,7 +45,7 @@ missing_by_path as (
 
 ),
 
-judged as (
+measured as (
 
     select
         platforms.platform,
@@ -53,15 +55,22 @@ judged as (
         totals.hash_mismatch_events,
         1.0 * totals.events_with_email / nullif(totals.events, 0) as coverage,
         missing_by_path.purchase_path as top_missing_path,
-        missing_by_path.events_without_email as top_missing_events,
-        case
-            when coalesce(totals.events, 0) = 0 then 'no_data'
-            when 1.0 * totals.events_with_email / totals.events >= {{ var('email_coverage_min') }} then 'pass'
-            else 'fail'
-        end as status
+        missing_by_path.events_without_email as top_missing_events
     from platforms
     left join totals on platforms.platform = totals.platform
     left join missing_by_path on platforms.platform = missing_by_path.platform and missing_by_path.path_rank = 1
+
+),
+
+judged as (
+
+    select
+        measured.*,
+        bounds.pass_bound,
+        {{ check_status('measured.coverage', 'bounds.direction', 'bounds.pass_bound', 'bounds.floor_bound',
+                        'measured.events > 0') }} as status
+    from measured
+    left join bounds on 1 = 1
 
 )
 
@@ -69,8 +78,8 @@ select
     judged.platform,
     'email_coverage' as check_name,
     {{ window_columns() }},
-    cast(judged.coverage as double) as metric_value,
-    cast({{ var('email_coverage_min') }} as double) as threshold,
+    cast(judged.coverage as {{ type_double() }}) as metric_value,
+    cast(judged.pass_bound as {{ type_double() }}) as threshold,
     judged.status,
     case
         when judged.status = 'no_data' then
@@ -78,7 +87,7 @@ select
         else
             {{ fmt_pct('judged.coverage') }} || ' of ' || judged.display_name || ' purchase events carry a valid hashed email ('
             || {{ fmt_int('judged.events_with_email') }} || ' of ' || {{ fmt_int('judged.events') }} || '; target '
-            || {{ fmt_pct(var('email_coverage_min')) }} || ').'
+            || {{ fmt_pct('judged.pass_bound') }} || ').'
             || case when judged.events > judged.events_with_email then
                 ' Most events without one are ' || coalesce(paths.label, judged.top_missing_path) || ' ('
                 || {{ fmt_int('judged.top_missing_events') }} || ').'

@@ -1,10 +1,13 @@
 {#- Scorecard check timeliness: the share of server purchase events (tied to an order) sent
     within latency_threshold_seconds of the order, and events older than the platform accepts
-    when sent. Pass >= timeliness_pass with no event too old; warn down to timeliness_floor or
-    when any event is too old; fail below timeliness_floor. -#}
+    when sent. Direction `at_least`: pass >= timeliness_pass with no event too old; warn down
+    to timeliness_floor or when any event is too old (check_status's warn_when); fail below
+    timeliness_floor. -#}
 with
 
 platforms as ({{ audited_platforms() }}),
+
+bounds as ({{ check_bounds('timeliness') }}),
 
 events as (
 
@@ -34,7 +37,7 @@ totals as (
 
 ),
 
-judged as (
+measured as (
 
     select
         platforms.platform,
@@ -43,16 +46,22 @@ judged as (
         totals.events_with_order,
         totals.within_share,
         totals.p95_latency_seconds,
-        coalesce(totals.events_too_old, 0) as events_too_old,
-        case
-            when totals.within_share is null then 'no_data'
-            when totals.within_share < {{ var('timeliness_floor') }} then 'fail'
-            when totals.within_share < {{ var('timeliness_pass') }} or totals.events_too_old > 0 then 'warn'
-            else 'pass'
-        end as status
+        coalesce(totals.events_too_old, 0) as events_too_old
     from platforms
     inner join {{ ref('platforms') }} as platform_facts on platforms.platform = platform_facts.platform
     left join totals on platforms.platform = totals.platform
+
+),
+
+judged as (
+
+    select
+        measured.*,
+        bounds.pass_bound,
+        {{ check_status('measured.within_share', 'bounds.direction', 'bounds.pass_bound', 'bounds.floor_bound',
+                        'measured.events_with_order > 0', warn_when='measured.events_too_old > 0') }} as status
+    from measured
+    left join bounds on 1 = 1
 
 )
 
@@ -60,8 +69,8 @@ select
     platform,
     'timeliness' as check_name,
     {{ window_columns() }},
-    cast(within_share as double) as metric_value,
-    cast({{ var('timeliness_pass') }} as double) as threshold,
+    cast(within_share as {{ type_double() }}) as metric_value,
+    cast(pass_bound as {{ type_double() }}) as threshold,
     status,
     case
         when status = 'no_data' then
@@ -69,7 +78,7 @@ select
         else
             {{ fmt_pct('within_share') }} || ' of ' || display_name || ' purchase events left within '
             || {{ fmt_number(var('latency_threshold_seconds') / 60, 0) }} || ' minutes of the order (target '
-            || {{ fmt_pct(var('timeliness_pass')) }} || '; 95% left within '
+            || {{ fmt_pct('pass_bound') }} || '; 95% left within '
             || {{ fmt_number('p95_latency_seconds / 60.0', 0) }} || ' minutes).'
             || case when events_too_old > 0 then
                 ' ' || {{ plural('events_too_old', 'event was', 'events were') }} || ' older than the '
