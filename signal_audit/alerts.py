@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from signal_audit.checks.catalog import read_checks
+from signal_audit.config import PROJECT_DIR
 from signal_audit.history import StatusChange
 
 WEBHOOK_ENV = "SIGNAL_AUDIT_WEBHOOK_URL"
@@ -28,11 +30,6 @@ MALFORMED = f"{WEBHOOK_ENV} is not a valid http(s) URL"
 ALERTING_FAILED = "the alerts could not be sent (an error while preparing them); no alert was sent"
 _UNSAFE = re.compile(r"[\x00-\x20\x7f]")  # whitespace or control characters: http.client refuses them
 
-_CHECK_TITLE = {
-    "conversion_gap": "conversion gap", "match_quality": "match quality", "email_coverage": "email coverage",
-    "field_coverage": "required fields", "deduplication": "deduplication", "timeliness": "timeliness",
-    "pii_hashing": "PII hashing",
-}
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ def webhook_url() -> str | None:
 def message(change: StatusChange, display_name: str | None = None) -> dict:
     """The Slack incoming-webhook body: `text` for notifications and clients without blocks."""
     platform = display_name or change.platform.title()
-    check = _CHECK_TITLE.get(change.check_name, change.check_name)
+    check = _in_sentence(_titles().get(change.check_name, change.check_name))
     window = f"{change.window_start} to {change.window_end}" if change.window_end else "the audit window"
     headline = f"{platform} {check} turned from PASS to FAIL"
     return {
@@ -62,6 +59,16 @@ def message(change: StatusChange, display_name: str | None = None) -> dict:
             )}]},
         ],
     }
+
+
+def _titles() -> dict[str, str]:
+    """Each check's title, from the checks seed (seeds/checks.csv)."""
+    return {check.check_name: check.title for check in read_checks(PROJECT_DIR)}
+
+
+def _in_sentence(title: str) -> str:
+    """"Conversion gap" -> "conversion gap" inside a sentence; "PII hashing" stays."""
+    return title[:1].lower() + title[1:] if title[1:2].islower() else title
 
 
 def webhook_problem(url: str | None = None) -> str | None:

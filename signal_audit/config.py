@@ -199,15 +199,17 @@ def known_platforms() -> tuple[str, ...]:
 _FRACTIONS = (
     "gap_threshold", "gap_severe_threshold", "email_coverage_min", "field_validity_pass",
     "field_validity_floor", "dedup_rate_pass", "dedup_rate_floor", "timeliness_pass",
-    "timeliness_floor",
+    "timeliness_floor", "max_rejected_share",
 )
 _SCORES = ("match_quality_pass", "match_quality_floor")
-# whole numbers and their largest sensible value: beyond these the dates and intervals dbt
-# computes from them leave the range databases hold, and no audit means them
+# whole numbers, their smallest and largest sensible values: beyond these the dates and
+# intervals dbt computes from them leave the range databases hold, and no audit means them
 _WHOLE_NUMBERS = {
-    "audit_window_days": (3660, "3660 (ten years)"),
-    "dedup_window_hours": (8784, "8784 (a year)"),
-    "latency_threshold_seconds": (31_622_400, "31622400 (a year)"),
+    "audit_window_days": (1, 3660, "3660 (ten years)"),
+    "dedup_window_hours": (1, 8784, "8784 (a year)"),
+    "latency_threshold_seconds": (1, 31_622_400, "31622400 (a year)"),
+    "max_load_age_hours": (1, 87_840, "87840 (ten years)"),
+    "pii_plaintext_events_max": (0, 1_000_000_000, "1000000000"),
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -227,9 +229,9 @@ def validate_audit_settings(overrides: dict[str, Any]) -> dict[str, Any]:
         if key in _SCORES and not _is_number_between(value, 0, 10):
             raise ConfigError(f"audit setting '{key}' must be a score between 0 and 10, got {value!r}")
         if key in _WHOLE_NUMBERS:
-            highest, spelled = _WHOLE_NUMBERS[key]
-            if not (isinstance(value, int) and not isinstance(value, bool) and 0 < value <= highest):
-                raise ConfigError(f"audit setting '{key}' must be a whole number from 1 to {spelled}, "
+            lowest, highest, spelled = _WHOLE_NUMBERS[key]
+            if not (isinstance(value, int) and not isinstance(value, bool) and lowest <= value <= highest):
+                raise ConfigError(f"audit setting '{key}' must be a whole number from {lowest} to {spelled}, "
                                   f"got {value!r}")
         if key == "reporting_timezone":
             checked[key] = _timezone(value, "audit setting 'reporting_timezone'")

@@ -159,6 +159,29 @@ _ANY_VALUE = [None, True, 0, -1, 1, 10**30, 0.5, float("nan"), float("inf"), "",
 
 
 @pytest.mark.parametrize("name", sorted(default_audit_settings()))
+def test_every_audit_setting_has_a_rule(name: str):
+    """A setting added to dbt_project.yml without a rule in config.py would take anything."""
+    with pytest.raises(ConfigError, match=re.escape(f"'{name}'")):
+        validate_audit_settings({name: {"not": "a value"}})
+
+
+@pytest.mark.parametrize(
+    ("audit", "message"),
+    [
+        ({"pii_plaintext_events_max": -1}, "'pii_plaintext_events_max' must be a whole number from 0 to 1000000000"),
+        ({"max_load_age_hours": 0}, "'max_load_age_hours' must be a whole number from 1 to 87840 (ten years)"),
+        ({"max_rejected_share": 1.5}, "'max_rejected_share' must be a fraction between 0 and 1"),
+    ],
+)
+def test_the_landed_data_and_pii_bounds_have_ranges(audit, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        validate_audit_settings(audit)
+    name = next(iter(audit))
+    edge = {"pii_plaintext_events_max": 0, "max_load_age_hours": 87_840, "max_rejected_share": 1}[name]
+    assert validate_audit_settings({name: edge}) == {name: edge}
+
+
+@pytest.mark.parametrize("name", sorted(default_audit_settings()))
 def test_every_audit_setting_takes_or_refuses_any_value(tmp_path: Path, name: str):
     config = tmp_path / "signal_audit.yml"
     for value in _ANY_VALUE:
