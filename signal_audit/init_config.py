@@ -50,6 +50,8 @@ SETTING_NOTES = {
     "timeliness_pass": "share of purchase events on time to pass (and none too old)",
     "timeliness_floor": "below this fails",
     "pii_plaintext_events_max": "server events with plaintext PII allowed before the check fails",
+    "max_rejected_share": "per input, a share of rows rejected above this fails GX's landed-data guard",
+    "max_load_age_hours": "per input, newest rows landed longer ago than this fail GX's landed-data guard",
 }
 # Settings that describe the shop rather than judge it: written active, not commented.
 _ACTIVE = ("reporting_timezone", "platforms", "counted_statuses")
