@@ -1,9 +1,10 @@
 """`signal-audit`: land the inputs, build the audit, judge it, write the report.
 
 Each subcommand composes the stage functions (pipelines.load, transform, checks, reporting,
-alerts, export); `run` is all of them in order, one process at a time on the DuckDB file.
-Every mistake a user can make ends in one sentence on stderr and an exit code, never a
-traceback (`--debug` shows it).
+alerts, export); `run` is all of them in order. Every command holds the warehouse from its
+first step to its last (signal_audit/warehouse.py: writers alone, readers side by side), so a
+second run started at any moment is told the warehouse is busy. Every mistake a user can make
+ends in one sentence on stderr and an exit code, never a traceback (`--debug` shows it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
+from signal_audit import __version__
 from signal_audit.config import (
     PROJECT_DIR,
     Config,
@@ -27,7 +29,7 @@ from signal_audit.config import (
     load_config,
 )
 from signal_audit.progress import Stage
-from signal_audit.warehouse import WarehouseBusy, ensure_writable
+from signal_audit.warehouse import WarehouseBusy, ensure_writable, hold, in_use, is_lock_conflict
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_USAGE, EXIT_STAGE_FAILED = 0, 1, 2, 3
 DEMO_WAREHOUSE = Path("warehouse") / "demo.duckdb"
@@ -88,7 +90,7 @@ def _explain(exc: BaseException) -> tuple[int | None, str]:
     if isinstance(exc, duckdb.CatalogException):
         return EXIT_USAGE, (f"the warehouse has no audit tables yet ({_first_line(exc)}): "
                             "run `signal-audit run` (or `build`) first")
-    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+    if isinstance(exc, duckdb.IOException) and is_lock_conflict(exc):
         return EXIT_USAGE, "the warehouse is in use by another process; close it and run again"
     if isinstance(exc, duckdb.Error):
         return EXIT_STAGE_FAILED, f"the warehouse could not be read: {_first_line(exc)}"
@@ -109,15 +111,20 @@ def _first_line(exc: BaseException) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
-    if not _has_inputs(config):
+    demo = not _has_inputs(config)
+    if demo:
         config = _with_demo_inputs(config, args)
-    _load(config, reload_all=args.reload_all)
-    _build(config, full_refresh=args.full_refresh)
-    checks = _check(config) if not args.skip_checks else None
-    changes = _record_and_alert(config)
-    report = _write_report(config, args.report, changes)
-    _print_scorecard(config)
-    missing = _warn_no_data(config)
+    _warn_bad_webhook()
+    with hold(config.warehouse):
+        if demo:
+            _generate_demo(config, args.demo_profile)
+        _load(config, reload_all=args.reload_all)
+        _build(config, full_refresh=args.full_refresh)
+        checks = _check(config) if not args.skip_checks else None
+        changes = _record_and_alert(config)
+        report = _write_report(config, args.report, changes)
+        _print_scorecard(config)
+        missing = _warn_no_data(config)
     print(f"\nReport: {report}")
     if args.gate and checks is not None and not checks.success:
         return EXIT_CHECKS_FAILED
@@ -173,34 +180,40 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise ConfigError(
             "no inputs: pass --orders, --delivery-log and --platform-reports, or set inputs: in the config"
         )
-    _load(config, reload_all=args.reload_all)
+    with hold(config.warehouse):
+        _load(config, reload_all=args.reload_all)
     return EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     config = _config(args)
-    _build(config, full_refresh=args.full_refresh)
-    _warn_no_data(config)
+    with hold(config.warehouse):
+        _build(config, full_refresh=args.full_refresh)
+        _warn_no_data(config)
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
-    report = _check(config)
-    _record_and_alert(config)
+    _warn_bad_webhook()
+    with hold(config.warehouse):
+        report = _check(config)
+        _record_and_alert(config)
     return EXIT_OK if report.success else EXIT_CHECKS_FAILED
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
     config = _config(args)
-    _print_scorecard(config)
-    _warn_no_data(config)
+    with hold(config.warehouse, write=False):
+        _print_scorecard(config)
+        _warn_no_data(config)
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = _config(args)
-    path = _write_report(config, args.out, ())
+    with hold(config.warehouse, write=False):
+        path = _write_report(config, args.out, ())
     print(f"Report: {path}")
     return EXIT_OK
 
@@ -210,7 +223,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     config = _config(args)
     out = Path(args.out).resolve()
-    with Stage(f"export the marts as {args.format} to {out}"):
+    with hold(config.warehouse, write=False), Stage(f"export the marts as {args.format} to {out}"):
         exported = export_marts(config.warehouse, out, args.format)
     for table in exported:
         print(f"    {table.path.name}: {table.rows:,} rows")
@@ -221,10 +234,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _load(config: Config, reload_all: bool = False) -> None:
-    from pipelines.load import run_load
+    from pipelines.load import run_load, state_dir
+    from pipelines.working_files import remove_leftovers, temporary_files_in
 
+    working = state_dir(config.warehouse)
     with Stage("load inputs (dlt)"):
-        report = run_load(config, reload_all=reload_all)
+        # what a killed run left in dlt's folders goes first; this run's copies once loaded
+        remove_leftovers(working)
+        try:
+            with temporary_files_in(working):
+                report = run_load(config, reload_all=reload_all)
+        finally:
+            remove_leftovers(working)
     for source, counts in report.counts.items():
         note = f", {counts.rejected:,} rejected (see raw.rejected_rows)" if counts.rejected else ""
         if counts.line_items:  # Shopify's export: one row per line item, folded into its order
@@ -238,13 +259,29 @@ def _build(config: Config, full_refresh: bool = False) -> None:
     from signal_audit.transform import dbt_build
 
     ensure_writable(config.warehouse)
+    if not _has_loaded_data(config.warehouse):
+        raise ConfigError(f"the warehouse {config.warehouse} holds no loaded data yet: run `signal-audit load` "
+                          "with your inputs (or `signal-audit run`) first")
     with Stage("build models and tests (dbt build)") as stage:
         stage.note("reading the project")
         outcome = dbt_build(config.warehouse, config.audit, progress=stage.progress, full_refresh=full_refresh)
     if not outcome.success:
+        if any(is_lock_conflict(failure) for failure in outcome.failures):
+            raise in_use(config.warehouse)  # a notebook or BI tool opened the file meanwhile
         details = "\n  ".join(outcome.failures) or "see logs/dbt.log"
         raise StageFailed(f"dbt build failed:\n  {details}")
     print(f"    {outcome.nodes} models, seeds and tests passed")
+
+
+def _has_loaded_data(warehouse: Path) -> bool:
+    from signal_audit.warehouse import read_only
+
+    con = read_only(warehouse)
+    try:
+        return bool(con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw'").fetchone()[0])
+    finally:
+        con.close()
 
 
 def _check(config: Config):
@@ -270,7 +307,7 @@ def _check(config: Config):
 
 def _record_and_alert(config: Config) -> list:
     """Keep this run's scorecard in the warehouse's history; alert on pass -> fail."""
-    from signal_audit.alerts import send_alerts, webhook_url
+    from signal_audit.alerts import ALERTING_FAILED, AlertOutcome, send_alerts, webhook_problem, webhook_url
     from signal_audit.history import record_run
 
     ensure_writable(config.warehouse)
@@ -278,13 +315,26 @@ def _record_and_alert(config: Config) -> list:
     for change in changes:
         print(f"    changed since the previous run: {change.platform} {change.check_name} "
               f"{change.previous} -> {change.current}")
-    if webhook_url() and any(c.turned_failing for c in changes):
-        outcome = send_alerts(changes, _display_names(config))
+    # a broken URL was reported when the command started (_warn_bad_webhook)
+    if webhook_url() and webhook_problem() is None and any(c.turned_failing for c in changes):
+        try:
+            outcome = send_alerts(changes, _display_names(config))
+        except Exception:  # noqa: BLE001 - nothing in alerting may fail the audit; its text could hold the URL
+            outcome = AlertOutcome(0, [ALERTING_FAILED])
         if outcome.sent:
             print(f"    {outcome.sent} alert(s) posted to the webhook")
         for warning in outcome.warnings:
             print(f"signal-audit: warning: {warning}; the audit result is unaffected", file=sys.stderr)
     return changes
+
+
+def _warn_bad_webhook() -> None:
+    """Say at once that alerts cannot be sent, rather than when a check turns failing."""
+    from signal_audit.alerts import webhook_problem
+
+    problem = webhook_problem()
+    if problem:
+        print(f"signal-audit: warning: {problem}; the audit runs without alerts", file=sys.stderr)
 
 
 def _write_report(config: Config, out: str | None, changes: Sequence) -> Path:
@@ -359,14 +409,10 @@ def _default_config_path() -> Path | None:
 
 def _with_demo_inputs(config: Config, args: argparse.Namespace) -> Config:
     """No inputs given: audit the demo shop, in its own warehouse unless one was named."""
-    from signal_audit.demo import generate_shop, preset
-
     warehouse = config.warehouse
     if not args.warehouse and warehouse == load_config(None).warehouse:
         warehouse = (PROJECT_DIR / DEMO_WAREHOUSE).resolve()
-    demo_dir = warehouse.parent / "demo_shop"
-    with Stage(f"generate the demo shop ('{args.demo_profile}' profile) in {demo_dir}"):
-        generate_shop(preset(args.demo_profile), demo_dir)
+    demo_dir = _demo_dir(warehouse)
     inputs = InputsConfig(
         orders=(str(demo_dir / "orders.csv"),),
         delivery_log=(str(demo_dir / "delivery_log.jsonl.gz"),),
@@ -375,11 +421,31 @@ def _with_demo_inputs(config: Config, args: argparse.Namespace) -> Config:
     return replace(config, warehouse=warehouse, inputs=inputs)
 
 
+def _demo_dir(warehouse: Path) -> Path:
+    return warehouse.parent / "demo_shop"
+
+
+def _generate_demo(config: Config, profile: str) -> None:
+    """Write the demo shop's files (while the warehouse is held: another run may read them)."""
+    from signal_audit.demo import generate_shop, preset
+
+    demo_dir = _demo_dir(config.warehouse)
+    with Stage(f"generate the demo shop ('{profile}' profile) in {demo_dir}"):
+        generate_shop(preset(profile), demo_dir)
+
+
 # ---------------------------------------------------------------- parser
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a mistake is one sentence (with a suggestion) instead of a usage dump."""
+    """argparse, but a mistake is one sentence (with a suggestion) instead of a usage dump, and
+    options are spelled out: `--gat` is a typo to point out, not `--gate` (argparse's
+    abbreviations would also change meaning silently when a later option shares the prefix).
+    Subcommands' parsers are of this class too (add_subparsers uses the parent's class)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(_usage_sentence(self.prog, message))
@@ -462,6 +528,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(func=None)
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
+    parser.add_argument("--version", action="version", version=f"signal-audit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help_: str,

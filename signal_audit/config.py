@@ -8,8 +8,11 @@ the `audit_settings` table, which the Great Expectations suites read.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,18 +190,36 @@ def default_audit_settings() -> dict[str, Any]:
         return dict(yaml.safe_load(fh)["vars"])
 
 
+def known_platforms() -> tuple[str, ...]:
+    """The platforms the project can audit: the rows of seeds/platforms.csv, in its order."""
+    with open(PROJECT_DIR / "seeds" / "platforms.csv", encoding="utf-8", newline="") as fh:
+        return tuple(name for row in csv.DictReader(fh) if (name := (row["platform"] or "").strip()))
+
+
 _FRACTIONS = (
     "gap_threshold", "gap_severe_threshold", "email_coverage_min", "field_validity_pass",
     "field_validity_floor", "dedup_rate_pass", "dedup_rate_floor", "timeliness_pass",
-    "timeliness_floor",
+    "timeliness_floor", "max_rejected_share",
 )
 _SCORES = ("match_quality_pass", "match_quality_floor")
-_POSITIVE_INTS = ("audit_window_days", "dedup_window_hours", "latency_threshold_seconds")
+# whole numbers, their smallest and largest sensible values: beyond these the dates and
+# intervals dbt computes from them leave the range databases hold, and no audit means them
+_WHOLE_NUMBERS = {
+    "audit_window_days": (1, 3660, "3660 (ten years)"),
+    "dedup_window_hours": (1, 8784, "8784 (a year)"),
+    "latency_threshold_seconds": (1, 31_622_400, "31622400 (a year)"),
+    "max_load_age_hours": (1, 87_840, "87840 (ten years)"),
+    "pii_plaintext_events_max": (0, 1_000_000_000, "1000000000"),
+}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def validate_audit_settings(overrides: dict[str, Any]) -> dict[str, Any]:
-    """Check overrides against the known settings; return them unchanged when valid."""
+    """Check overrides against the known settings: every type and range, and that every
+    platform named is one the seeds know. Returns them ready for dbt's --vars (a date that
+    YAML read as a date becomes its YYYY-MM-DD text)."""
     defaults = default_audit_settings()
+    checked = dict(overrides)
     for key, value in overrides.items():
         if key not in defaults:
             known = ", ".join(sorted(defaults))
@@ -207,23 +228,20 @@ def validate_audit_settings(overrides: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"audit setting '{key}' must be a fraction between 0 and 1, got {value!r}")
         if key in _SCORES and not _is_number_between(value, 0, 10):
             raise ConfigError(f"audit setting '{key}' must be a score between 0 and 10, got {value!r}")
-        if key in _POSITIVE_INTS and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
-            raise ConfigError(f"audit setting '{key}' must be a whole number above 0, got {value!r}")
+        if key in _WHOLE_NUMBERS:
+            lowest, highest, spelled = _WHOLE_NUMBERS[key]
+            if not (isinstance(value, int) and not isinstance(value, bool) and lowest <= value <= highest):
+                raise ConfigError(f"audit setting '{key}' must be a whole number from {lowest} to {spelled}, "
+                                  f"got {value!r}")
         if key == "reporting_timezone":
-            try:
-                ZoneInfo(str(value))
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ConfigError(f"reporting_timezone '{value}' is not an IANA time zone name") from exc
+            checked[key] = _timezone(value, "audit setting 'reporting_timezone'")
         if key == "audit_end_date" and value is not None:
-            try:
-                dt.date.fromisoformat(str(value))
-            except ValueError as exc:
-                raise ConfigError(f"audit_end_date must be YYYY-MM-DD, got {value!r}") from exc
-        if key in ("counted_statuses", "platforms") and not (
-            isinstance(value, list) and value and all(isinstance(v, str) for v in value)
-        ):
-            raise ConfigError(f"audit setting '{key}' must be a non-empty list of names")
-    merged = {**defaults, **overrides}
+            checked[key] = _iso_date(value, "audit setting 'audit_end_date'")
+        if key == "counted_statuses":
+            _names(value, key)
+        if key == "platforms":
+            _platforms(value)
+    merged = {**defaults, **checked}
     for low, high in (("gap_threshold", "gap_severe_threshold"),
                       ("match_quality_floor", "match_quality_pass"),
                       ("field_validity_floor", "field_validity_pass"),
@@ -231,21 +249,79 @@ def validate_audit_settings(overrides: dict[str, Any]) -> dict[str, Any]:
                       ("timeliness_floor", "timeliness_pass")):
         if merged[low] > merged[high]:
             raise ConfigError(f"audit setting '{low}' ({merged[low]}) must not exceed '{high}' ({merged[high]})")
-    return overrides
+    return checked
 
 
 def _is_number_between(value: Any, low: float, high: float) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+    return (isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+            and low <= value <= high)
+
+
+def _timezone(value: Any, what: str) -> str:
+    try:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(f"{what} {value!r} is not an IANA time zone name, such as Europe/Berlin") from None
+    return value
+
+
+def _iso_date(value: Any, what: str) -> str:
+    """Strictly YYYY-MM-DD: Python would also take 20261001, which the databases refuse."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()  # YAML reads an unquoted 2026-10-01 as a date
+    text = value if isinstance(value, str) else ""
+    try:
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ConfigError(f"{what} must be a date written YYYY-MM-DD, such as 2026-10-31, got {value!r}") from None
+
+
+def _names(value: Any, key: str) -> list[str]:
+    if not (isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value)):
+        raise ConfigError(f"audit setting '{key}' must be a non-empty list of names, got {value!r}")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"audit setting '{key}' names one value twice: {value!r}")
+    return value
+
+
+def _platforms(value: Any) -> None:
+    known = known_platforms()
+    unknown = [p for p in _names(value, "platforms") if p not in known]
+    if unknown:
+        raise ConfigError(f"audit setting 'platforms' names unknown platform(s) {', '.join(map(repr, unknown))}; "
+                          f"known: {', '.join(known)} (seeds/platforms.csv)")
 
 
 def _as_paths(value: Any, name: str) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, str):
+    if isinstance(value, str) and value.strip():
         return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
         return tuple(value)
-    raise ConfigError(f"inputs.{name} must be a path, a glob or a list of them")
+    where = name if "." in name else f"inputs.{name}"
+    raise ConfigError(f"{where} must be a path, a glob or a list of them")
+
+
+def _column_map(value: Any, where: str, known: tuple[str, ...], what: str) -> dict[str, str]:
+    """`{contract name: the file's header}`; headers may be numbers in YAML (a column named 2)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must map {what}s to your file's column names")
+    bad = set(map(str, value)) - set(known)
+    if bad:
+        raise ConfigError(f"{where} maps unknown {what}(s) {', '.join(sorted(bad))}; known: {', '.join(known)}")
+    for key, header in value.items():
+        try:
+            _text_value(header)
+        except ValueError:
+            raise ConfigError(f"{where}.{key} must name a column of your file, got {header!r}") from None
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def load_config(path: Path | None = None, warehouse: Path | None = None) -> Config:
@@ -266,38 +342,37 @@ def load_config(path: Path | None = None, warehouse: Path | None = None) -> Conf
     if unknown:
         raise ConfigError(f"unknown section(s) in {path}: {', '.join(sorted(unknown))}")
 
-    inputs_raw = raw.get("inputs") or {}
+    inputs_raw = _mapping(raw.get("inputs") or {}, "inputs", ("orders", "delivery_log", "platform_reports"))
     inputs = InputsConfig(
         orders=_resolve(_as_paths(inputs_raw.get("orders"), "orders"), base),
         delivery_log=_resolve(_as_paths(inputs_raw.get("delivery_log"), "delivery_log"), base),
         platform_reports=_resolve(_as_paths(inputs_raw.get("platform_reports"), "platform_reports"), base),
     )
 
-    orders_raw = raw.get("orders") or {}
-    columns = orders_raw.get("columns") or {}
-    bad = set(columns) - set(ORDER_COLUMNS)
-    if bad:
-        raise ConfigError(
-            f"orders.columns maps unknown contract column(s) {', '.join(sorted(bad))}; "
-            f"known: {', '.join(ORDER_COLUMNS)}"
-        )
+    orders_raw = _mapping(raw.get("orders") or {}, "orders", ("columns", "naive_timezone", "default_phone_region"))
+    columns = _column_map(orders_raw.get("columns"), "orders.columns", ORDER_COLUMNS, "contract column")
+    region = orders_raw.get("default_phone_region")
+    if region is not None and not (isinstance(region, str) and re.fullmatch(r"[A-Za-z]{2}", region.strip())):
+        raise ConfigError(f"orders.default_phone_region must be a two-letter country code such as DE, got {region!r}")
     orders = OrdersConfig(
-        columns={str(k): str(v) for k, v in columns.items()},
-        naive_timezone=str(orders_raw.get("naive_timezone", "UTC")),
-        default_phone_region=orders_raw.get("default_phone_region"),
+        columns=columns,
+        naive_timezone=_timezone(orders_raw.get("naive_timezone", "UTC"), "orders.naive_timezone"),
+        default_phone_region=region.strip().upper() if region is not None else None,
     )
-    try:
-        ZoneInfo(orders.naive_timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"orders.naive_timezone '{orders.naive_timezone}' is not an IANA time zone") from exc
 
-    audit = validate_audit_settings(dict(raw.get("audit") or {}))
+    audit_raw = raw.get("audit") or {}
+    if not isinstance(audit_raw, dict):
+        raise ConfigError("audit must be a mapping of settings")
+    audit = validate_audit_settings(audit_raw)
     sources = parse_sources(raw.get("sources"))
     platform_reports = parse_platform_reports(raw.get("platform_reports"), base)
 
+    named = raw.get("warehouse")
+    if named is not None and not (isinstance(named, str) and named.strip()):
+        raise ConfigError(f"warehouse must be the path of a .duckdb file, got {named!r}")
     if warehouse is None:
-        if raw.get("warehouse"):
-            warehouse = base / str(raw["warehouse"])
+        if named:
+            warehouse = base / named
         elif os.environ.get(WAREHOUSE_ENV):
             warehouse = Path(os.environ[WAREHOUSE_ENV])
         else:
@@ -395,7 +470,7 @@ def _shopify_config(raw: dict[str, Any]) -> ShopifyConfig:
         updated_at_min=None if updated_at_min is None
         else _timestamp_text(updated_at_min, f"{where}.updated_at_min"),
         sales_channels={str(k): str(v) for k, v in channels.items()},
-        page_size=_optional(raw, "page_size", where, _positive_int) or 250,
+        page_size=_at_most(_optional(raw, "page_size", where, _positive_int) or 250, 250, f"{where}.page_size"),
     )
 
 
@@ -463,22 +538,17 @@ def parse_platform_reports(raw: Any, base: Path) -> PlatformReportsConfig:
     for i, item in enumerate(exports):
         where = f"platform_reports.exports[{i}]"
         export = _mapping(item, where, ("files", "platform", "pixel_id", "columns", "date_format"))
-        columns = export.get("columns") or {}
-        if not isinstance(columns, dict):
-            raise ConfigError(f"{where}.columns must map report columns to the export's headers")
-        bad = set(columns) - set(REPORT_COLUMNS)
-        if bad:
-            raise ConfigError(f"{where}.columns maps unknown report column(s) {', '.join(sorted(bad))}; "
-                              f"known: {', '.join(REPORT_COLUMNS)}")
+        columns = _column_map(export.get("columns") or {}, f"{where}.columns", REPORT_COLUMNS, "report column")
         missing = [c for c in REQUIRED_REPORT_COLUMNS if c not in columns]
         if missing:
             raise ConfigError(f"{where}.columns must name the export's column for {', '.join(missing)}")
-        pixel_id = export.get("pixel_id")
+        # (a platform the seeds do not know is refused by the loader, before it reads anything)
+        platform = _required_text(export, "platform", where).lower()
         parsed.append(ReportExport(
             files=_resolve(_as_paths(export.get("files"), f"{where}.files"), base),
-            platform=_required_text(export, "platform", where).lower(),
-            columns={str(k): str(v) for k, v in columns.items()},
-            pixel_id=None if pixel_id is None else str(pixel_id),
+            platform=platform,
+            columns=columns,
+            pixel_id=_optional(export, "pixel_id", where, _text_value),
             date_format=_optional(export, "date_format", where, _text_value),
         ))
         if not parsed[-1].files:
@@ -527,6 +597,12 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+def _at_most(value: int, highest: int, where: str) -> int:
+    if value > highest:
+        raise ConfigError(f"{where} must be at most {highest} (the API's largest page), got {value!r}")
+    return value
+
+
 def _positive(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ValueError("must be a number above 0")
@@ -561,7 +637,10 @@ def _timestamp_text(value: Any, where: str) -> str:
             raise ConfigError(f"{where} must be an ISO date or timestamp, got {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return parsed.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is past the last UTC instant Python holds
+        raise ConfigError(f"{where} is out of range, got {value!r}") from None
 
 
 def _http_url(value: str, where: str) -> str:

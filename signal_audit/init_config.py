@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from signal_audit.config import (
     DEFAULT_WAREHOUSE,
     ORDER_COLUMNS,
-    PROJECT_DIR,
     REQUIRED_ORDER_COLUMNS,
     ConfigError,
     default_audit_settings,
+    known_platforms,
 )
 
 # What each setting means, one line each (the long form is docs/settings.md).
@@ -50,6 +50,8 @@ SETTING_NOTES = {
     "timeliness_pass": "share of purchase events on time to pass (and none too old)",
     "timeliness_floor": "below this fails",
     "pii_plaintext_events_max": "server events with plaintext PII allowed before the check fails",
+    "max_rejected_share": "per input, a share of rows rejected above this fails GX's landed-data guard",
+    "max_load_age_hours": "per input, newest rows landed longer ago than this fail GX's landed-data guard",
 }
 # Settings that describe the shop rather than judge it: written active, not commented.
 _ACTIVE = ("reporting_timezone", "platforms", "counted_statuses")
@@ -96,11 +98,6 @@ class InitResult:
     mapped: dict[str, str] = field(default_factory=dict)  # contract column -> export column
     unmapped_required: tuple[str, ...] = ()
     sample: Path | None = None
-
-
-def known_platforms() -> tuple[str, ...]:
-    with open(PROJECT_DIR / "seeds" / "platforms.csv", encoding="utf-8", newline="") as fh:
-        return tuple(row["platform"] for row in csv.DictReader(fh))
 
 
 def write_config(path: Path, options: InitOptions, force: bool = False) -> InitResult:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from signal_audit.alerts import WEBHOOK_ENV, send_alerts
+from signal_audit.alerts import WEBHOOK_ENV, AlertOutcome, send_alerts, webhook_problem
 from signal_audit.history import TABLE, record_run
 
 SECRET_PATH = "/services/T000/B000/s3cr3t-token"
@@ -149,4 +153,139 @@ def test_an_unreachable_webhook_warns_once(warehouse: Path):
 
 def test_a_webhook_that_is_not_a_url_is_refused_without_echoing_it(warehouse: Path):
     outcome = send_alerts(record_run(warehouse), url="slack-s3cr3t")
-    assert outcome.sent == 0 and outcome.warnings == [f"{WEBHOOK_ENV} is not an http(s) URL; no alert was sent"]
+    assert outcome.sent == 0 and outcome.warnings == [f"{WEBHOOK_ENV} is not a valid http(s) URL; no alert was sent"]
+
+
+# ---------------------------------------------------------------- the URL is a secret, even when malformed
+
+# each holds "s3cr3t"; urllib's and http.client's own errors for these quote the URL or its host
+MALFORMED_URLS = [
+    "http://127.0.0.1:s3cr3t-token/hook",  # a port that is not a number
+    "http://127.0.0.1:1/hook s3cr3t",  # a space
+    "http://127.0.0.1:1/hook\ns3cr3t",  # a control character
+    "ftp://s3cr3t@127.0.0.1/hook",  # not http
+    "https://[s3cr3t/hook",  # an IPv6 host never closed
+    "http://127.0.0.1:99999/s3cr3t",  # a port out of range
+    "http:///s3cr3t",  # no host
+]
+
+
+@pytest.mark.parametrize("url", MALFORMED_URLS)
+def test_a_malformed_webhook_url_is_refused_before_any_request(warehouse: Path, url: str):
+    assert webhook_problem(url) == f"{WEBHOOK_ENV} is not a valid http(s) URL"
+    outcome = send_alerts(record_run(warehouse), url=url)
+    assert outcome == AlertOutcome(0, [f"{WEBHOOK_ENV} is not a valid http(s) URL; no alert was sent"])
+
+
+def test_a_good_url_has_no_problem():
+    assert webhook_problem("https://hooks.slack.com/services/T000/B000/s3cr3t") is None
+    assert webhook_problem("http://127.0.0.1:8080/hook") is None
+    assert webhook_problem("") is None  # unset: no alerts, nothing to say
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        lambda url: http.client.InvalidURL(f"nonnumeric port: '{url}'"),
+        lambda url: ValueError(f"unknown url type: {url!r}"),
+        lambda url: urllib.error.URLError(ssl.SSLCertVerificationError(1, f"hostname mismatch for {url}")),
+        lambda url: http.client.BadStatusLine(url),
+        lambda url: RuntimeError(url),
+    ],
+    ids=["invalid-url", "value-error", "ssl", "bad-status-line", "anything"],
+)
+def test_no_error_while_posting_escapes_or_quotes_the_url(warehouse: Path, monkeypatch: pytest.MonkeyPatch, error):
+    url = f"http://127.0.0.1:1{SECRET_PATH}"
+
+    def fail(request, timeout):
+        raise error(request.full_url)
+
+    monkeypatch.setattr(urllib.request, "urlopen", fail)
+    outcome = send_alerts(record_run(warehouse), url=url)
+    assert outcome.sent == 0 and len(outcome.warnings) == 1
+    assert "could not be reached" in outcome.warnings[0] and "3 alert(s) not delivered" in outcome.warnings[0]
+    assert "s3cr3t" not in outcome.warnings[0] and "127.0.0.1" not in outcome.warnings[0]
+
+
+def test_an_error_anywhere_in_alerting_is_one_fixed_warning(warehouse: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]):
+    from signal_audit import alerts, cli
+    from signal_audit.config import Config
+
+    url = f"http://127.0.0.1:1{SECRET_PATH}"
+    monkeypatch.setenv(WEBHOOK_ENV, url)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"could not post to {url}")
+
+    monkeypatch.setattr(alerts, "send_alerts", broken)
+    changes = cli._record_and_alert(Config(warehouse=warehouse))
+    assert len([c for c in changes if c.turned_failing]) == 3  # the history is kept all the same
+    out, err = capsys.readouterr()
+    assert err == f"signal-audit: warning: {alerts.ALERTING_FAILED}; the audit result is unaffected\n"
+    assert "s3cr3t" not in out + err
+
+
+class GarbageServer:
+    """A local server that answers every request with bytes that are not HTTP."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.requests = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                self.requests += 1
+                conn.sendall(b"NOT HTTP s3cr3t\r\n\r\n")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}{SECRET_PATH}"
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.mark.parametrize("kind", ["port-not-a-number", "space", "not-http", "server-answers-garbage"])
+def test_check_with_a_broken_webhook_warns_without_the_url_and_keeps_its_verdict(warehouse: Path, kind: str):
+    server = GarbageServer()
+    try:
+        url = {"port-not-a-number": "http://127.0.0.1:s3cr3t-token/hook",
+               "space": server.url + " s3cr3t",
+               "not-http": "file:///etc/s3cr3t",
+               "server-answers-garbage": server.url}[kind]
+        result = cli("check", "--warehouse", str(warehouse), cwd=warehouse.parent, url=url)
+    finally:
+        server.close()
+    assert result.returncode == 1, result.stderr  # the checks' verdict, as without alerts
+    assert "s3cr3t" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr
+    if kind == "server-answers-garbage":
+        assert server.requests == 1  # tried once, then gave up on the host
+        assert ("signal-audit: warning: the alert webhook could not be reached (request failed); 3 alert(s) not "
+                "delivered; the audit result is unaffected") in result.stderr
+    else:
+        assert server.requests == 0
+        assert result.stderr.count("warning: SIGNAL_AUDIT_WEBHOOK_URL is not a valid http(s) URL; "
+                                   "the audit runs without alerts") == 1
+
+
+def test_run_with_a_malformed_webhook_writes_the_report_and_exits_as_without_it(audited, warehouse: Path):
+    shop = audited("broken").shop_dir
+    report = warehouse.parent / "r.html"
+    result = cli("run", "--orders", str(shop / "orders.csv"), "--delivery-log", str(shop / "delivery_log.jsonl.gz"),
+                 "--platform-reports", str(shop / "platform_reports.csv"), "--warehouse", str(warehouse),
+                 "--report", str(report), cwd=warehouse.parent, url="http://127.0.0.1:s3cr3t-token/hook")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "changed since the previous run: meta conversion_gap pass -> fail" in result.stdout
+    assert report.stat().st_size > 1_000_000 and f"Report: {report}" in result.stdout
+    assert "s3cr3t" not in result.stdout + result.stderr and "Traceback" not in result.stderr

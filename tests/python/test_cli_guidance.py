@@ -65,6 +65,41 @@ def test_unknown_option_is_one_sentence(tmp_path: Path):
                  "unrecognized arguments: --gates (did you mean --gate?) (see `signal-audit run --help`)")
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--gat"], "unrecognized arguments: --gat (did you mean --gate?) (see `signal-audit run --help`)"),
+        (["run", "--full"], "unrecognized arguments: --full (did you mean --full-refresh?)"),
+        (["export", "--form", "csv", "--out", "bi"], "unrecognized arguments: --form csv (did you mean --format?)"),
+        (["demo", "--prof", "healthy"], "unrecognized arguments: --prof healthy (did you mean --profile?)"),
+        (["--vers"], "unrecognized arguments: --vers (did you mean --version?) (see `signal-audit --help`)"),
+    ],
+)
+def test_options_are_never_abbreviated(tmp_path: Path, args, message):
+    """`--gat` is a typo to point out, not `--gate`: a prefix would change meaning silently when an
+    option sharing it is added."""
+    one_sentence(cli(*args, cwd=tmp_path), 2, message)
+    assert not (tmp_path / "warehouse").exists() and not (tmp_path / "bi").exists()
+
+
+def test_version_prints_the_package_version(tmp_path: Path):
+    import tomllib
+
+    from signal_audit import __version__
+    from signal_audit import cli as cli_module
+
+    pyproject = tomllib.loads((cli_module.PROJECT_DIR / "pyproject.toml").read_text())
+    result = cli("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == f"signal-audit {__version__}\n"
+    assert __version__ == pyproject["project"]["version"]
+
+
+def test_build_before_anything_was_loaded_says_what_to_load(tmp_path: Path):
+    one_sentence(cli("build", "--warehouse", "w.duckdb", cwd=tmp_path), 2,
+                 f"the warehouse {tmp_path / 'w.duckdb'} holds no loaded data yet: run `signal-audit load` with your "
+                 "inputs (or `signal-audit run`) first")
+
+
 def test_help_lists_every_command_and_the_exit_codes(tmp_path: Path):
     result = cli("--help", cwd=tmp_path)
     assert result.returncode == 0
@@ -131,6 +166,12 @@ def test_no_warehouse_and_a_warehouse_without_marts(tmp_path: Path):
         ({"match_quality_pass": 70}, "audit setting 'match_quality_pass' must be a score between 0 and 10"),
         ({"dedup_rate_floor": 0.95}, "audit setting 'dedup_rate_floor' (0.95) must not exceed 'dedup_rate_pass'"),
         ({"gap_treshold": 0.2}, "unknown audit setting 'gap_treshold'"),
+        # settings dbt or DuckDB would only fail on later (exit 3)
+        ({"platforms": ["meta", "pinterest"]}, "audit setting 'platforms' names unknown platform(s) 'pinterest'; "
+                                               "known: meta, tiktok, snap (seeds/platforms.csv)"),
+        ({"audit_end_date": "20261001"}, "audit setting 'audit_end_date' must be a date written YYYY-MM-DD, such as "
+                                         "2026-10-31, got '20261001'"),
+        ({"audit_window_days": 10**9}, "audit setting 'audit_window_days' must be a whole number from 1 to 3660"),
     ],
 )
 def test_bad_threshold_value_stops_before_anything_runs(tmp_path: Path, audit, message):
