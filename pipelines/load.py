@@ -22,8 +22,8 @@ from pipelines.seeds import known_platforms, load_platforms
 from pipelines.source import SOURCES, signal_audit_inputs
 from pipelines.sources.http import SourceError, SourceUnavailable, explain, scrub
 from pipelines.sources.runs import SourceRun, plan
-from signal_audit.config import Config, ReportExport
-from signal_audit.warehouse import ensure_writable
+from signal_audit_core.config import Config, ReportExport
+from signal_audit_core.warehouse import ensure_writable
 
 log = logging.getLogger(__name__)
 

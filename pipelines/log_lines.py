@@ -22,7 +22,7 @@ from pipelines.rejects import quote
 from pipelines.seeds import Platform, known_platforms
 from pipelines.spill import Spilled, SpillWriter
 from pipelines.tables import Table
-from signal_audit import pii
+from signal_audit_core import pii
 
 REDACTED = "[redacted plaintext]"
 CHANNELS = ("server", "browser")

@@ -46,8 +46,8 @@ from pipelines.tables import (
     Column,
     Table,
 )
-from signal_audit import pii
-from signal_audit.config import ORDER_COLUMNS, REQUIRED_ORDER_COLUMNS, OrdersConfig
+from signal_audit_core import pii
+from signal_audit_core.config import ORDER_COLUMNS, REQUIRED_ORDER_COLUMNS, OrdersConfig
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ def order_row(
 
 
 def to_row(parsed: Parsed[Order], default_phone_region: str | None) -> tuple[Any, ...]:
-    """The raw.orders row: plaintext PII in, hashes out (normalization per signal_audit.pii)."""
+    """The raw.orders row: plaintext PII in, hashes out (normalization per signal_audit_core.pii)."""
     order = parsed.value
     p = {name: _text(order.record.get(name)) for name in PII_COLUMNS}
     country = p["country"]

@@ -15,7 +15,7 @@ from dlt.extract.items import DataItemWithMeta
 from pipelines.order_records import ORDERS, OrdersSpilled, parse_file
 from pipelines.rejects import LineItems, Position, Rejected, Tally, emit
 from pipelines.spill import Spilled, spilled_files
-from signal_audit.config import OrdersConfig
+from signal_audit_core.config import OrdersConfig
 
 # A row's place in the load as one number: file index in the high bits, line in the low ones,
 # so that later rows have larger numbers.

@@ -27,8 +27,8 @@ from pipelines.rejects import (
 )
 from pipelines.seeds import Platform, known_platforms
 from pipelines.tables import DATE, DOUBLE, INT64, SOURCE_COLUMNS, TEXT, Column, Table
-from signal_audit.config import REQUIRED_REPORT_COLUMNS as REQUIRED_EXPORT_COLUMNS
-from signal_audit.config import ReportExport
+from signal_audit_core.config import REQUIRED_REPORT_COLUMNS as REQUIRED_EXPORT_COLUMNS
+from signal_audit_core.config import ReportExport
 
 PLATFORM_REPORTS = Table(
     "platform_reports",

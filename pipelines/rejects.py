@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 import pyarrow as pa
 
 from pipelines.tables import INT64, TEXT, Column, Table
-from signal_audit import pii
+from signal_audit_core import pii
 
 if TYPE_CHECKING:  # not at run time: log-parsing workers import this module without dlt
     from dlt.extract.items import DataItemWithMeta

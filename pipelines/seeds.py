@@ -10,7 +10,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from signal_audit.config import PROJECT_DIR
+from signal_audit_core.config import PROJECT_DIR
 
 SEEDS_DIR = PROJECT_DIR / "seeds"
 

@@ -15,7 +15,7 @@ from pipelines.platform_reports import platform_reports
 from pipelines.rejects import Tally
 from pipelines.seeds import SEEDS_DIR, load_platforms
 from pipelines.sources.meta_graph import META_DATASET_QUALITY, META_PIXEL_STATS
-from signal_audit.config import OrdersConfig, ReportExport
+from signal_audit_core.config import OrdersConfig, ReportExport
 
 SOURCES = ("orders", "delivery_log", "platform_reports")
 

@@ -17,7 +17,7 @@ sweep finds what a killed run left, instead of the system's temporary folder, wh
 would.
 
 Call `remove_leftovers` only while no other process uses the same pipelines folder (the CLI
-holds the warehouse's lock, signal_audit/warehouse.py).
+holds the warehouse's lock, signal_audit_core/warehouse.py).
 """
 
 from __future__ import annotations

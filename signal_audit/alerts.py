@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from signal_audit.checks.catalog import read_checks
-from signal_audit.config import PROJECT_DIR
 from signal_audit.history import StatusChange
+from signal_audit_core.config import PROJECT_DIR
 
 WEBHOOK_ENV = "SIGNAL_AUDIT_WEBHOOK_URL"
 TIMEOUT_SECONDS = 10

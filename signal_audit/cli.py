@@ -2,7 +2,7 @@
 
 Each subcommand composes the stage functions (pipelines.load, transform, checks, reporting,
 alerts, export); `run` is all of them in order. Every command holds the warehouse from its
-first step to its last (signal_audit/warehouse.py: writers alone, readers side by side), so a
+first step to its last (signal_audit_core/warehouse.py: writers alone, readers side by side), so a
 second run started at any moment is told the warehouse is busy. Every mistake a user can make
 ends in one sentence on stderr and an exit code, never a traceback (`--debug` shows it).
 """
@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import NoReturn
 
 from signal_audit import __version__
-from signal_audit.config import (
+from signal_audit.progress import Stage
+from signal_audit_core.config import (
     PROJECT_DIR,
     Config,
     ConfigError,
     InputsConfig,
     load_config,
 )
-from signal_audit.progress import Stage
-from signal_audit.warehouse import WarehouseBusy, ensure_writable, hold, in_use, is_lock_conflict
+from signal_audit_core.warehouse import WarehouseBusy, ensure_writable, hold, in_use, is_lock_conflict
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_USAGE, EXIT_STAGE_FAILED = 0, 1, 2, 3
 DEMO_WAREHOUSE = Path("warehouse") / "demo.duckdb"
@@ -274,7 +274,7 @@ def _build(config: Config, full_refresh: bool = False) -> None:
 
 
 def _has_loaded_data(warehouse: Path) -> bool:
-    from signal_audit.warehouse import read_only
+    from signal_audit_core.warehouse import read_only
 
     con = read_only(warehouse)
     try:
@@ -367,7 +367,7 @@ def _warn_no_data(config: Config) -> list[str]:
 
 
 def _display_names(config: Config) -> dict[str, str]:
-    from signal_audit.warehouse import read_only
+    from signal_audit_core.warehouse import read_only
 
     con = read_only(config.warehouse)
     try:

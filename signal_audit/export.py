@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from signal_audit.warehouse import read_only
+from signal_audit_core.warehouse import read_only
 
 FORMATS = {"parquet": "(format parquet, compression zstd)", "csv": "(format csv, header true)"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

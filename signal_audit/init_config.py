@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from signal_audit.config import (
+from signal_audit_core.config import (
     DEFAULT_WAREHOUSE,
     ORDER_COLUMNS,
     REQUIRED_ORDER_COLUMNS,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError, load_config
+from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError, load_config
 
 
 @dataclass(frozen=True)

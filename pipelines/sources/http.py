@@ -30,7 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_typ
 from tenacity.wait import wait_base
 
 from pipelines.files import InputError
-from signal_audit.config import SECRETS, HttpConfig, secret_env_var
+from signal_audit_core.config import SECRETS, HttpConfig, secret_env_var
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ from pipelines.tables import (
     Column,
     Table,
 )
-from signal_audit.config import HttpConfig, MetaGraphConfig, secret_env_var
+from signal_audit_core.config import HttpConfig, MetaGraphConfig, secret_env_var
 
 SECRET = "meta_graph"
 

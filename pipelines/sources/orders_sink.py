@@ -21,7 +21,7 @@ from dlt.extract.items import DataItemWithMeta
 
 from pipelines.order_records import ORDERS, order_row, unencodable
 from pipelines.rejects import Position, Rejected, Tally, emit
-from signal_audit.config import OrdersConfig
+from signal_audit_core.config import OrdersConfig
 
 # (the record's address, contract column -> value, or why the record cannot be read)
 Record = tuple[str, Mapping[str, Any] | str]

@@ -13,7 +13,7 @@ from dlt.extract import DltResource
 from pipelines.rejects import Tally
 from pipelines.sources import meta_graph, shopify, sql_orders, stripe
 from pipelines.sources.http import Refusal, RetryPredicate, optional_secret, require_secret
-from signal_audit.config import Config, HttpConfig
+from signal_audit_core.config import Config, HttpConfig
 
 
 @dataclass

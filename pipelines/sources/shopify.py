@@ -25,7 +25,7 @@ from dlt.sources.rest_api import rest_api_resources
 from pipelines.rejects import Tally
 from pipelines.sources.http import retrying_session
 from pipelines.sources.orders_sink import OrdersSink, as_object, mapped, record_id
-from signal_audit.config import HttpConfig, OrdersConfig, ShopifyConfig, secret_env_var
+from signal_audit_core.config import HttpConfig, OrdersConfig, ShopifyConfig, secret_env_var
 
 NAME = "shopify_orders"
 SECRET = "shopify"

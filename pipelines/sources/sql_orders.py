@@ -26,7 +26,7 @@ from pipelines.order_records import arrow_records
 from pipelines.rejects import Tally
 from pipelines.sources.http import SourceRefused, SourceUnavailable, optional_secret, scrub
 from pipelines.sources.orders_sink import OrdersSink
-from signal_audit.config import (
+from signal_audit_core.config import (
     ORDER_COLUMNS,
     REQUIRED_ORDER_COLUMNS,
     OrdersConfig,

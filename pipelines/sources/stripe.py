@@ -27,7 +27,7 @@ from requests import Request, Response
 from pipelines.rejects import Tally
 from pipelines.sources.http import retrying_session
 from pipelines.sources.orders_sink import OrdersSink, as_object, mapped, record_id
-from signal_audit.config import HttpConfig, OrdersConfig, StripeConfig, secret_env_var
+from signal_audit_core.config import HttpConfig, OrdersConfig, StripeConfig, secret_env_var
 
 NAME = "stripe_orders"
 SECRET = "stripe"

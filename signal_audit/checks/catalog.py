@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from signal_audit.config import ConfigError
+from signal_audit_core.config import ConfigError
 
 DIRECTIONS = ("at_least", "at_most", "within")
 # raw tables that are not an input: the rejects themselves

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from signal_audit.checks.catalog import Check, read_checks, read_inputs
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
+from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV
 
 GX_DIR = PROJECT_DIR / "gx"
 GX_VERSION = "1.24.1"  # pyproject.toml's pin; written into each suite as GX does

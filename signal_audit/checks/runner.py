@@ -30,7 +30,7 @@ from signal_audit.checks.project import (
     generate,
     suite_name,
 )
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError
+from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from signal_audit.config import ORDER_COLUMNS
 from signal_audit.demo.delivery import EventFact, LogLine, deliver
 from signal_audit.demo.orders import generate_orders
 from signal_audit.demo.profiles import ShopConfig
 from signal_audit.demo.report import REPORT_COLUMNS, ReportRow, platform_report
 from signal_audit.demo.truth import Truth, compute_truth
+from signal_audit_core.config import ORDER_COLUMNS
 
 ORDERS_FILE = "orders.csv"
 DELIVERY_LOG_FILE = "delivery_log.jsonl.gz"

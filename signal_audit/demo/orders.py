@@ -10,9 +10,9 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from signal_audit import pii
 from signal_audit.demo import ids
 from signal_audit.demo.profiles import WEB_PATHS, ShopConfig
+from signal_audit_core import pii
 
 COUNTED_STATUSES = ("paid", "fulfilled", "refunded", "partially_refunded")
 _COUNTED_WEIGHTS = (0.50, 0.38, 0.06, 0.06)

@@ -11,9 +11,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from signal_audit import pii
 from signal_audit.demo import ids
 from signal_audit.demo.orders import Order
+from signal_audit_core import pii
 
 THANK_YOU_URL = "https://shop.example/checkout/thank-you"
 CART_URL = "https://shop.example/cart"

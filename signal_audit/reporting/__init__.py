@@ -23,7 +23,7 @@ def parse_report_section(raw: Any, base: Path) -> Path | None:
 
     `base` is the config file's folder (relative paths are read from there, like inputs).
     """
-    from signal_audit.config import ConfigError
+    from signal_audit_core.config import ConfigError
 
     if raw is None:
         return None

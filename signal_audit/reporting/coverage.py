@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from signal_audit.warehouse import read_only
+from signal_audit_core.warehouse import read_only
 
 
 @dataclass(frozen=True)

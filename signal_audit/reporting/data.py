@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from signal_audit.reporting.checks import Check, read_checks
-from signal_audit.warehouse import read_only
+from signal_audit_core.warehouse import read_only
 
 
 class MartsMissing(RuntimeError):

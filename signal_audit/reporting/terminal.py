@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from signal_audit.reporting.checks import status_label
-from signal_audit.warehouse import read_only
+from signal_audit_core.warehouse import read_only
 
 
 def render_scorecard(warehouse: Path, width: int = 100) -> str:

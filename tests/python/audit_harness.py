@@ -10,9 +10,9 @@ import duckdb
 
 from pipelines.load import LoadReport, run_load
 from signal_audit.checks.runner import ChecksReport, run_checks
-from signal_audit.config import Config, InputsConfig
 from signal_audit.demo import ShopConfig, Truth, generate_shop
 from signal_audit.transform import dbt_build
+from signal_audit_core.config import Config, InputsConfig
 
 
 @dataclass(frozen=True)

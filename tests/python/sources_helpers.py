@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from signal_audit.config import Config, HttpConfig, InputsConfig, OrdersConfig, SourcesConfig
+from signal_audit_core.config import Config, HttpConfig, InputsConfig, OrdersConfig, SourcesConfig
 
 # Retries are real but fast: the policy is exercised, the suite does not sleep.
 FAST_RETRIES = HttpConfig(max_attempts=4, backoff_factor=0.01, max_retry_delay=0.05, timeout=10)

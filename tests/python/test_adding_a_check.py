@@ -24,11 +24,11 @@ from audit_harness import shop_inputs
 
 from pipelines.load import run_load
 from signal_audit.checks.runner import run_checks
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV, Config
 from signal_audit.demo import generate_shop
 from signal_audit.demo.profiles import preset
 from signal_audit.reporting import write_report
 from signal_audit.transform import dbt_executable
+from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV, Config
 
 FIXTURE = Path(__file__).parent / "fixtures" / "toy_check"
 DOC = PROJECT_DIR / "docs" / "adding-a-check.md"

@@ -210,7 +210,7 @@ def test_no_error_while_posting_escapes_or_quotes_the_url(warehouse: Path, monke
 def test_an_error_anywhere_in_alerting_is_one_fixed_warning(warehouse: Path, monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]):
     from signal_audit import alerts, cli
-    from signal_audit.config import Config
+    from signal_audit_core.config import Config
 
     url = f"http://127.0.0.1:1{SECRET_PATH}"
     monkeypatch.setenv(WEBHOOK_ENV, url)

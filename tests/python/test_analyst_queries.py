@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from signal_audit.config import PROJECT_DIR
 from signal_audit.history import record_run
+from signal_audit_core.config import PROJECT_DIR
 
 DOC = PROJECT_DIR / "docs" / "analysts.md"
 QUERIES = re.findall(r"```sql\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 import yaml
 
-from signal_audit.config import default_audit_settings, load_config
 from signal_audit.demo import generate_shop, preset
+from signal_audit_core.config import default_audit_settings, load_config
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -25,7 +25,7 @@ import pytest
 from pipelines.load import state_dir
 from pipelines.working_files import TEMPORARY
 from signal_audit.demo import generate_shop, preset
-from signal_audit.warehouse import WarehouseBusy, hold, lock_path
+from signal_audit_core.warehouse import WarehouseBusy, hold, lock_path
 
 BUSY = "is in use by another process (a notebook, BI tool or another audit run); close it and run again"
 BEING_WRITTEN = "is being written by another process; try again when it ends"
@@ -142,7 +142,7 @@ def data_files(warehouse: Path) -> list[Path]:
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from signal_audit.warehouse import hold
+    from signal_audit_core.warehouse import hold
     with hold(Path(sys.argv[1]), write=sys.argv[2] == "write"):
         print("held", flush=True)
         time.sleep(120)
@@ -197,7 +197,7 @@ def test_a_reader_in_a_folder_it_may_not_write_still_reads(tmp_path: Path, monke
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(lock_path(warehouse)))
 
-    monkeypatch.setattr("signal_audit.warehouse.os.open", refuse)  # as running as root, every open would pass
+    monkeypatch.setattr("signal_audit_core.warehouse.os.open", refuse)  # as running as root, every open would pass
     with hold(warehouse, write=False):
         pass
     with pytest.raises(PermissionError), hold(warehouse):

@@ -17,8 +17,8 @@ import duckdb
 import pytest
 from test_incremental import MARTS, marts
 
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
 from signal_audit.transform import dbt_executable
+from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV
 
 # what a clean clone holds of the dbt project (no .venv, target, logs or warehouse)
 _PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")

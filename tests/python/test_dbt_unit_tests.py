@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
 from signal_audit.transform import dbt_executable
+from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV
 
 
 def test_every_dbt_unit_test_passes(audited, tmp_path: Path):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from signal_audit import pii
 from signal_audit.demo import PRESETS, PlatformDefects, ShopConfig, Truth, generate_shop, preset
+from signal_audit_core import pii
 
 FILES = ("orders.csv", "delivery_log.jsonl.gz", "platform_reports.csv", "truth.json")
 PURCHASE = {"meta": "Purchase", "tiktok": "CompletePayment", "snap": "PURCHASE"}

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
 from signal_audit.transform import dbt_executable
+from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 from signal_audit.checks.catalog import read_checks, read_inputs
 from signal_audit.checks.project import GX_DIR, generate, render
 from signal_audit.checks.runner import ChecksReport, run_checks
-from signal_audit.config import PROJECT_DIR, ConfigError, default_audit_settings
+from signal_audit_core.config import PROJECT_DIR, ConfigError, default_audit_settings
 
 NOW = dt.datetime.now(dt.UTC)
 

@@ -16,8 +16,8 @@ import duckdb
 from audit_harness import build
 
 from pipelines.load import run_load
-from signal_audit.config import Config, InputsConfig
 from signal_audit.demo import generate_shop, preset
+from signal_audit_core.config import Config, InputsConfig
 
 MARTS = ("fct_conversion_gap_daily", "fct_conversion_gap_by_path", "fct_match_quality_daily",
          "fct_match_key_coverage_daily", "fct_field_coverage_daily", "fct_dedup_daily",

@@ -25,7 +25,7 @@ from pipelines.files import InputError, numbered_lines
 from pipelines.load import run_load
 from pipelines.rejects import Rejected
 from pipelines.seeds import load_platforms
-from signal_audit.config import Config, InputsConfig
+from signal_audit_core.config import Config, InputsConfig
 
 PLATFORMS = load_platforms()
 HASH = "b" * 64

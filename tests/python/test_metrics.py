@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
 from signal_audit.transform import dbt_executable
+from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV
 
 # scorecard check -> the metric that defines it (field_coverage: field_validity, lowest required field)
 CHECK_METRICS = {

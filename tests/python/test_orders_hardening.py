@@ -29,7 +29,7 @@ from pipelines.seeds import load_platforms
 from pipelines.sources import meta_graph, stripe
 from pipelines.sources.orders_sink import OrdersSink, as_object, mapped
 from pipelines.sources.shopify import _updated_at_as_cursor, order_values
-from signal_audit.config import OrdersConfig, ShopifyConfig, StripeConfig
+from signal_audit_core.config import OrdersConfig, ShopifyConfig, StripeConfig
 
 # Customer data planted in the inputs: none of it may appear in a reason or a loaded text value.
 EMAILS = ("planted.one@example.org", "Planted.Two+tag@shop.example.com")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signal_audit import pii
+from signal_audit_core import pii
 
 
 def test_meta_documented_vectors():

@@ -24,10 +24,10 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from signal_audit.config import PROJECT_DIR
 from signal_audit.demo import generate_shop
 from signal_audit.demo.profiles import preset
-from signal_audit.pii import EMAIL_MARK, PHONE_MARK, find_contacts, may_hold_contact
+from signal_audit_core.config import PROJECT_DIR
+from signal_audit_core.pii import EMAIL_MARK, PHONE_MARK, find_contacts, may_hold_contact
 
 HASH = "a" * 64
 # Planted values, each unique to this test, and the forms a careless pipeline might keep:

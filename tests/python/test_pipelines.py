@@ -25,8 +25,8 @@ from pipelines.log_lines import REDACTED
 from pipelines.orders import read_orders
 from pipelines.rejects import Rejected
 from pipelines.seeds import load_platforms
-from signal_audit.config import Config, InputsConfig, OrdersConfig
-from signal_audit.warehouse import WarehouseBusy
+from signal_audit_core.config import Config, InputsConfig, OrdersConfig
+from signal_audit_core.warehouse import WarehouseBusy
 
 EMAIL = " John_Smith@gmail.com "
 EMAIL_SHA256 = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"

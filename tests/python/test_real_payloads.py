@@ -22,8 +22,8 @@ from facebook_business.adobjects.serverside.event import Event
 from facebook_business.adobjects.serverside.user_data import UserData
 
 from pipelines.load import run_load
-from signal_audit.config import Config, InputsConfig
-from signal_audit.pii import normalize_email, phone_digits, sha256
+from signal_audit_core.config import Config, InputsConfig
+from signal_audit_core.pii import normalize_email, phone_digits, sha256
 
 T0 = int(dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC).timestamp())
 UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from signal_audit.config import PROJECT_DIR
 from signal_audit.reporting import write_report
 from signal_audit.reporting.data import load_report_data
+from signal_audit_core.config import PROJECT_DIR
 
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 CHARTS = ("gap_daily", "waterfall", "key_coverage", "dedup_daily", "latency_daily", "causes")
@@ -180,8 +180,8 @@ def test_a_warehouse_without_orders_gets_a_page_that_says_so():
 
 
 def test_report_path_section_for_the_config(tmp_path: Path):
-    from signal_audit.config import ConfigError
     from signal_audit.reporting import parse_report_section
+    from signal_audit_core.config import ConfigError
 
     assert parse_report_section(None, tmp_path) is None
     assert parse_report_section({"path": "out/audit.html"}, tmp_path) == tmp_path / "out" / "audit.html"

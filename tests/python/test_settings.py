@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from signal_audit.config import (
+from signal_audit_core.config import (
     PROJECT_DIR,
     ConfigError,
     default_audit_settings,
@@ -117,7 +117,7 @@ def test_known_platforms_are_the_seed_rows(tmp_path: Path, monkeypatch: pytest.M
     shutil.copy(PROJECT_DIR / "dbt_project.yml", project / "dbt_project.yml")
     seed = (PROJECT_DIR / "seeds" / "platforms.csv").read_text()
     (project / "seeds" / "platforms.csv").write_text(seed + "pinterest,Pinterest,user_data,custom_data,digits,7,x\n")
-    monkeypatch.setattr("signal_audit.config.PROJECT_DIR", project)
+    monkeypatch.setattr("signal_audit_core.config.PROJECT_DIR", project)
     assert known_platforms() == ("meta", "tiktok", "snap", "pinterest")
     assert validate_audit_settings({"platforms": ["meta", "pinterest"]}) == {"platforms": ["meta", "pinterest"]}
     with pytest.raises(ConfigError, match="known: meta, tiktok, snap, pinterest"):

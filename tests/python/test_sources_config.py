@@ -8,7 +8,7 @@ import pytest
 from fakes.shopify import FakeShopify, shopify_order
 
 from signal_audit.cli import main
-from signal_audit.config import ConfigError, load_config
+from signal_audit_core.config import ConfigError, load_config
 
 TOKEN = "shpat_cli_0123456789"
 

@@ -10,7 +10,7 @@ from sources_helpers import query
 
 from pipelines.files import InputError
 from pipelines.load import run_load
-from signal_audit.config import load_config
+from signal_audit_core.config import load_config
 
 CONFIG = """
 warehouse: wh/audit.duckdb

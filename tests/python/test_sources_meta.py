@@ -15,8 +15,8 @@ from sources_helpers import assert_nowhere, config, query
 
 from pipelines.load import run_load
 from pipelines.sources.http import SourceRefused
-from signal_audit.config import MetaGraphConfig
 from signal_audit.demo import generate_shop, preset
+from signal_audit_core.config import MetaGraphConfig
 
 TOKEN = "EAAB" + "x7" * 40
 NOW = dt.datetime(2026, 5, 10, 12, 30, tzinfo=dt.UTC)

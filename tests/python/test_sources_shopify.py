@@ -11,7 +11,7 @@ from sources_helpers import assert_nowhere, config, query
 
 from pipelines.load import run_load
 from pipelines.sources.http import SourceRefused, SourceUnavailable
-from signal_audit.config import ShopifyConfig
+from signal_audit_core.config import ShopifyConfig
 
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 EMAIL_SHA256 = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"

@@ -17,8 +17,8 @@ from pipelines.files import InputError
 from pipelines.load import run_load
 from pipelines.sources.http import SourceRefused
 from signal_audit.checks.runner import run_checks
-from signal_audit.config import InputsConfig, OrdersConfig, SqlOrdersConfig
 from signal_audit.demo import generate_shop, preset
+from signal_audit_core.config import InputsConfig, OrdersConfig, SqlOrdersConfig
 
 EMAIL = "john_smith@gmail.com"
 EMAIL_SHA256 = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"

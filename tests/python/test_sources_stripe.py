@@ -12,7 +12,7 @@ from sources_helpers import assert_nowhere, config, query
 from pipelines.load import run_load
 from pipelines.sources.http import SourceRefused
 from pipelines.sources.stripe import charge_status
-from signal_audit.config import StripeConfig
+from signal_audit_core.config import StripeConfig
 
 KEY = "sk_live_51Hx0123456789abcdefghijklmnop"
 EMAIL_SHA256 = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"

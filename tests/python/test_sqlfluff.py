@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 from sqlfluff.core import FluffConfig, Linter
 
-from signal_audit.config import PROJECT_DIR, WAREHOUSE_ENV
 from signal_audit.transform import dbt_executable
+from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV
 
 # what fixes most of them (the rest are named in the message): seed a scratch warehouse, then fix
 FIX = ("export SIGNAL_AUDIT_WAREHOUSE=/tmp/lint.duckdb DBT_TARGET_PATH=/tmp/lint-target; "
