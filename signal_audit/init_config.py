@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from signal_audit.checks.catalog import read_checks
 from signal_audit_core.config import (
     DEFAULT_WAREHOUSE,
     ORDER_COLUMNS,
+    PROJECT_DIR,
     REQUIRED_ORDER_COLUMNS,
     ConfigError,
     default_audit_settings,
@@ -292,6 +294,10 @@ def render(options: InitOptions, mapped: dict[str, str], header: list[str] | Non
     ]
     for key in _ACTIVE:
         out.append(_line(key, _scalar(settings[key]), SETTING_NOTES.get(key, "")))
+    out.append("  # The checks (seeds/checks.csv) and the settings that bound them:")
+    for check in read_checks(PROJECT_DIR):
+        bounds = ", ".join(b for b in (check.pass_setting, check.floor_setting) if b)
+        out.append(f"  #   {check.title} ({check.check_name}): {bounds}")
     out.append("  # Uncomment to change (the values shown are the defaults):")
     for key, value in settings.items():
         if key not in _ACTIVE:

@@ -16,8 +16,9 @@ import duckdb
 import pytest
 import yaml
 
+from signal_audit.checks.catalog import read_checks
 from signal_audit.demo import generate_shop, preset
-from signal_audit_core.config import default_audit_settings, load_config
+from signal_audit_core.config import PROJECT_DIR, default_audit_settings, load_config
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -247,6 +248,8 @@ def test_init_writes_a_commented_config_with_the_dbt_defaults(tmp_path: Path):
         shown = config.audit[name] if name in config.audit else yaml.safe_load(commented[name])
         assert shown == value, name
     assert text.count("#") > 40  # it explains itself
+    for check in read_checks(PROJECT_DIR):  # the checks, from the seed, with the settings bounding them
+        assert f"#   {check.title} ({check.check_name}): {check.pass_setting}" in text
 
 
 def test_init_maps_the_columns_of_a_shopify_style_export(tmp_path: Path):
