@@ -9,6 +9,15 @@
 
 with
 
+-- both kinds of day: what a platform says it counted feeds both kinds of marts
+day_kinds as (
+
+    select 'order' as day_kind
+    union all
+    select 'event' as day_kind
+
+),
+
 changes as (
 
     select
@@ -23,9 +32,9 @@ changes as (
     union all
 
     select
-        previous_created_date,
-        'order',
-        null
+        previous_created_date as report_date,
+        'order' as day_kind,
+        null as _dlt_load_id
     from {{ ref('int_order_deliveries') }}
     where previous_created_date is not null
     {%- if is_incremental() %}
@@ -35,9 +44,9 @@ changes as (
     union all
 
     select
-        event_date,
-        'event',
-        null
+        event_date as report_date,
+        'event' as day_kind,
+        null as _dlt_load_id
     from {{ ref('int_event_orders') }}
     {%- if is_incremental() %}
     where {{ changed_since_last_build() }}
@@ -45,17 +54,13 @@ changes as (
 
     union all
 
-    -- what a platform says it counted feeds both kinds of marts
+    -- a platform report's day is both an order day and an event day
     select
         reports.report_date,
-        kinds.day_kind,
+        day_kinds.day_kind,
         reports._dlt_load_id
     from {{ ref('stg_platform_reports__daily') }} as reports
-    cross join (
-        select 'order' as day_kind
-        union all
-        select 'event'
-    ) as kinds
+    cross join day_kinds
     {%- if is_incremental() %}
     where {{ loaded_since_last_build('reports._dlt_load_id') }}
     {%- endif %}
@@ -64,7 +69,7 @@ changes as (
 
     select
         snapshots.report_date,
-        'event',
+        'event' as day_kind,
         snapshots._dlt_load_id
     from {{ ref('stg_meta__dataset_quality') }} as snapshots
     {%- if is_incremental() %}

@@ -24,7 +24,10 @@ with
 
 batch as (
 
-    select event_key, event_date, order_id
+    select
+        event_key,
+        event_date,
+        order_id
     from {{ ref('int_event_orders') }}
     where channel = 'server' and is_purchase
     {%- if is_incremental() %}
@@ -56,9 +59,11 @@ events as (
         batch.order_id
     from {{ ref('int_events') }} as events
     inner join batch
-        on events.event_key = batch.event_key
-        and events.event_date = batch.event_date
-    where events.channel = 'server' and events.is_purchase
+        on
+            events.event_key = batch.event_key
+            and events.event_date = batch.event_date
+    where
+        events.channel = 'server' and events.is_purchase
         and {{ within_days_of('events.event_date', batch_days) }}
 
 ),
@@ -66,22 +71,27 @@ events as (
 key_flags as (
 
     select
-        event_key,
-        sum(case when is_present then 1 else 0 end) as present_keys,
-        sum(case when is_valid then 1 else 0 end) as valid_keys,
-        max(case when match_key = 'user_agent' and is_present then 1 else 0 end) = 1 as has_user_agent_present,
-        max(case when match_key = 'user_agent' and is_valid then 1 else 0 end) = 1 as has_user_agent,
-        max(case when match_key = 'external_id' and is_present then 1 else 0 end) = 1 as has_external_id_present,
-        max(case when match_key = 'external_id' and is_valid then 1 else 0 end) = 1 as has_external_id
-    from {{ ref('int_event_match_keys') }} as keys
-    where is_purchase
+        match_keys.event_key,
+        sum(case when match_keys.is_present then 1 else 0 end) as present_keys,
+        sum(case when match_keys.is_valid then 1 else 0 end) as valid_keys,
+        max(case when match_keys.match_key = 'user_agent' and match_keys.is_present then 1 else 0 end) = 1
+            as has_user_agent_present,
+        max(case when match_keys.match_key = 'user_agent' and match_keys.is_valid then 1 else 0 end) = 1
+            as has_user_agent,
+        max(case when match_keys.match_key = 'external_id' and match_keys.is_present then 1 else 0 end) = 1
+            as has_external_id_present,
+        max(case when match_keys.match_key = 'external_id' and match_keys.is_valid then 1 else 0 end) = 1
+            as has_external_id
+    from {{ ref('int_event_match_keys') }} as match_keys
+    where match_keys.is_purchase
     {%- if is_incremental() %}
-        and {{ within_days_of('keys.event_date', batch_days) }}
+        and {{ within_days_of('match_keys.event_date', batch_days) }}
         and exists (
-            select 1 from batch where batch.event_key = keys.event_key and batch.event_date = keys.event_date
+            select 1 from batch
+            where batch.event_key = match_keys.event_key and batch.event_date = match_keys.event_date
         )
     {%- endif %}
-    group by event_key
+    group by match_keys.event_key
 
 ),
 
@@ -102,12 +112,13 @@ prepared as (
     left join key_flags
         on events.event_key = key_flags.event_key
     left join {{ ref('action_sources') }} as action_sources
-        on events.platform = action_sources.platform
-        and events.action_source = action_sources.action_source
+        on
+            events.platform = action_sources.platform
+            and events.action_source = action_sources.action_source
     left join {{ ref('iso_4217_currencies') }} as currencies
         on events.currency = currencies.currency_code
 
-),
+)
 
 select
     event_key,

@@ -34,6 +34,20 @@ tied as (
 
 ),
 
+quality as (
+
+    select
+        event_key,
+        hashed_email,
+        hashed_phone
+    from {{ ref('int_event_match_quality') }}
+    {%- if is_incremental() %}
+    where event_key in (select tied.event_key from tied)
+        and {{ within_days_of('event_date', batch_days) }}
+    {%- endif %}
+
+),
+
 compared as (
 
     select
@@ -48,17 +62,7 @@ compared as (
             when 'e164' then orders.phone_e164_sha256 else orders.phone_sha256
         end, false) as is_phone_mismatch
     from tied
-    inner join (
-        select
-            event_key,
-            hashed_email,
-            hashed_phone
-        from {{ ref('int_event_match_quality') }}
-        {%- if is_incremental() %}
-        where event_key in (select event_key from tied)
-            and {{ within_days_of('event_date', batch_days) }}
-        {%- endif %}
-    ) as quality
+    inner join quality
         on tied.event_key = quality.event_key
     inner join {{ ref('platforms') }} as platforms
         on tied.platform = platforms.platform

@@ -46,6 +46,15 @@ broad_sets as (
 
 ),
 
+key_sets as (
+
+    select distinct
+        platform,
+        key_set
+    from broad_sets
+
+),
+
 per_event as (
 
     select
@@ -69,20 +78,17 @@ outside_counts as (
 
     select
         keys.event_key,
-        sets.key_set,
+        key_sets.key_set,
         sum(case when keys.is_valid and member.match_key is null then 1 else 0 end) as keys_outside
     from keys
-    inner join (select distinct
-        platform,
-        key_set
-    from broad_sets) as sets
-        on keys.platform = sets.platform
+    inner join key_sets
+        on keys.platform = key_sets.platform
     left join broad_sets as member
         on
-            sets.platform = member.platform
-            and sets.key_set = member.key_set
+            key_sets.platform = member.platform
+            and key_sets.key_set = member.key_set
             and keys.match_key = member.match_key
-    group by keys.event_key, sets.key_set
+    group by keys.event_key, key_sets.key_set
 
 ),
 

@@ -11,6 +11,11 @@
     on_schema_change='sync_all_columns',
 ) }}
 
+{%- set event_columns = [
+    'event_key', 'platform', 'channel', 'event_id', 'order_ref', 'event_name', 'is_purchase',
+    'is_request_accepted', 'sent_at', 'event_at', 'event_date',
+] -%}
+
 with
 
 orders as (
@@ -21,13 +26,6 @@ orders as (
     from {{ ref('int_orders') }}
 
 ),
-
-
-
-{%- set event_columns = [
-    'event_key', 'platform', 'channel', 'event_id', 'order_ref', 'event_name', 'is_purchase',
-    'is_request_accepted', 'sent_at', 'event_at', 'event_date',
-] -%}
 
 events as (
 

@@ -82,20 +82,20 @@ per_order as (
 matching_orders as (
 
     select distinct
-        browser.order_id,
-        browser.platform
-    from purchase_events as browser
-    inner join purchase_events as server
+        browser_events.order_id,
+        browser_events.platform
+    from purchase_events as browser_events
+    inner join purchase_events as server_events
         on
-            browser.order_id = server.order_id
-            and browser.platform = server.platform
-            and browser.event_id = server.event_id
-            and browser.event_name_lower = server.event_name_lower
+            browser_events.order_id = server_events.order_id
+            and browser_events.platform = server_events.platform
+            and browser_events.event_id = server_events.event_id
+            and browser_events.event_name_lower = server_events.event_name_lower
     where
-        browser.channel = 'browser'
-        and server.channel = 'server'
-        and server.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'browser.sent_at') }}
-        and browser.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'server.sent_at') }}
+        browser_events.channel = 'browser'
+        and server_events.channel = 'server'
+        and server_events.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'browser_events.sent_at') }}
+        and browser_events.sent_at <= {{ dbt.dateadd('hour', var('dedup_window_hours'), 'server_events.sent_at') }}
 
 )
 

@@ -35,18 +35,18 @@ platform_keys as (
 keys as (
 
     select
-        keys.*,
-        case keys.match_key
+        match_keys.*,
+        case match_keys.match_key
             when 'email' then coalesce(checks.is_email_mismatch, false)
             when 'phone' then coalesce(checks.is_phone_mismatch, false)
             else false
         end as is_hash_mismatch
-    from {{ ref('int_event_match_keys') }} as keys
+    from {{ ref('int_event_match_keys') }} as match_keys
     left join {{ ref('int_event_hash_checks') }} as checks
         on
-            keys.event_key = checks.event_key
-            and keys.match_key in ('email', 'phone')
-    where {{ on_changed_days('keys.event_date', 'event') }}
+            match_keys.event_key = checks.event_key
+            and match_keys.match_key in ('email', 'phone')
+    where {{ on_changed_days('match_keys.event_date', 'event') }}
 
 ),
 

@@ -25,21 +25,21 @@ purchase_names as (
 summed as (
 
     select
-        keys.platform,
-        keys.match_key,
-        sum(keys.events) as events,
-        sum(keys.events_with_key) as events_with_key
-    from {{ ref('fct_match_key_coverage_daily') }} as keys
+        coverage.platform,
+        coverage.match_key,
+        sum(coverage.events) as events,
+        sum(coverage.events_with_key) as events_with_key
+    from {{ ref('fct_match_key_coverage_daily') }} as coverage
     inner join audit_window
-        on keys.report_date between audit_window.window_start and audit_window.window_end
+        on coverage.report_date between audit_window.window_start and audit_window.window_end
     where
         exists (
             select 1 from purchase_names
             where
-                purchase_names.platform = keys.platform
-                and purchase_names.event_name_lower = lower(keys.event_name)
+                purchase_names.platform = coverage.platform
+                and purchase_names.event_name_lower = lower(coverage.event_name)
         )
-    group by keys.platform, keys.match_key
+    group by coverage.platform, coverage.match_key
 
 ),
 

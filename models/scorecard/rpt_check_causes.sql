@@ -54,7 +54,7 @@ never_sent_by_path as (
     select
         gap.platform,
         gap.purchase_path,
-        coalesce(paths.label, gap.purchase_path) as label,
+        coalesce(paths.label, gap.purchase_path) as path_label,
         sum(gap.backend_purchases - gap.orders_sent_by_server) as orders_never_sent
     from {{ ref('fct_conversion_gap_by_path') }} as gap
     inner join audit_window
@@ -120,21 +120,21 @@ events as (
 invalid_fields as (
 
     select
-        fields.platform,
-        fields.field_name,
-        sum(fields.events - fields.events_valid) as events_invalid
-    from {{ ref('fct_field_coverage_daily') }} as fields
+        field_coverage.platform,
+        field_coverage.field_name,
+        sum(field_coverage.events - field_coverage.events_valid) as events_invalid
+    from {{ ref('fct_field_coverage_daily') }} as field_coverage
     inner join audit_window
-        on fields.report_date between audit_window.window_start and audit_window.window_end
+        on field_coverage.report_date between audit_window.window_start and audit_window.window_end
     where
-        fields.requirement = 'required'
+        field_coverage.requirement = 'required'
         and exists (
             select 1 from purchase_names
             where
-                purchase_names.platform = fields.platform
-                and purchase_names.event_name_lower = lower(fields.event_name)
+                purchase_names.platform = field_coverage.platform
+                and purchase_names.event_name_lower = lower(field_coverage.event_name)
         )
-    group by fields.platform, fields.field_name
+    group by field_coverage.platform, field_coverage.field_name
 
 ),
 
@@ -143,9 +143,9 @@ invalid_fields as (
     weighs on. -#}
 {% set causes = [
     {'source': 'never_sent_by_path', 'key': "'never_sent:' || purchase_path",
-     'sentence': "upper(substr(label, 1, 1)) || substr(label, 2) || ' never sent to {name} by your server'",
+     'sentence': "upper(substr(path_label, 1, 1)) || substr(path_label, 2) || ' never sent to {name} by your server'",
      'affected': 'orders_never_sent', 'unit': 'orders', 'checks': ['conversion_gap'],
-     'fix': "'Send ' || label || ' to {name} from your server.'"},
+     'fix': "'Send ' || path_label || ' to {name} from your server.'"},
     {'source': 'waterfall', 'key': "'rejected'", 'sentence': "'Orders sent to {name} but rejected'",
      'affected': 'orders_rejected', 'unit': 'orders', 'checks': ['conversion_gap'],
      'fix': "'Read {name}''s error responses in the delivery log and fix the payload.'"},
@@ -203,16 +203,16 @@ severities as (
         0 as severity
     union all
     select
-        'warn',
-        1
+        'warn' as status,
+        1 as severity
     union all
     select
-        'no_data',
-        2
+        'no_data' as status,
+        2 as severity
     union all
     select
-        'pass',
-        3
+        'pass' as status,
+        3 as severity
 
 ),
 

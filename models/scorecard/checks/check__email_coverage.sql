@@ -110,7 +110,8 @@ select
                 when judged.hash_mismatch_events > 0
                     then
                         ' ' || {{ plural('judged.hash_mismatch_events', 'event sends', 'events send') }}
-                        || ' an email or phone hash that differs from your backend''s: normalize (trim, lowercase) before hashing.'
+                        || ' an email or phone hash that differs from your backend''s:'
+                        || ' normalize (trim, lowercase) before hashing.'
                 else ''
             end
     end as summary

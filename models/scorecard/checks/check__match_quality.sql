@@ -39,8 +39,8 @@ reported_daily as (
         scores.platform_match_score,
         scores.events_received
     from {{ ref('fct_platform_match_quality_daily') }} as scores
-    inner join {{ ref('purchase_event_names') }} as names
-        on scores.platform = names.platform and lower(scores.event_name) = lower(names.event_name)
+    inner join {{ ref('purchase_event_names') }} as purchase_names
+        on scores.platform = purchase_names.platform and lower(scores.event_name) = lower(purchase_names.event_name)
     where scores.platform_match_score is not null and {{ in_audit_window('scores.report_date') }}
 
 ),
@@ -66,41 +66,45 @@ reported as (
 
 ),
 
+platform_keys as (
+
+    select distinct
+        platform,
+        match_key
+    from {{ ref('match_keys') }}
+
+),
+
+-- per platform and key: the purchase events in the window that carry the key valid
+valid_keys as (
+
+    select
+        platform,
+        match_key,
+        sum(case when is_valid then 1 else 0 end) as events_with_key
+    from {{ ref('int_event_match_keys') }}
+    where is_purchase and {{ in_audit_window('event_date') }}
+    group by platform, match_key
+
+),
+
 -- the key whose missing coverage costs the most estimated score
 key_gaps as (
 
     select
-        events.platform,
+        estimated.platform,
         platform_keys.match_key,
-        1.0 - 1.0 * coalesce(valid.events_with_key, 0) / events.events as missing_share,
+        1.0 - 1.0 * coalesce(valid_keys.events_with_key, 0) / estimated.events as missing_share,
         weights.weight
-    from (
-        select
-            platform,
-            count(*) as events
-        from {{ ref('int_event_match_quality') }}
-        where is_purchase and {{ in_audit_window('event_date') }}
-        group by platform
-    ) as events
-    inner join (select distinct
-        platform,
-        match_key
-    from {{ ref('match_keys') }}) as platform_keys
-        on events.platform = platform_keys.platform
+    from estimated
+    inner join platform_keys
+        on estimated.platform = platform_keys.platform
     inner join {{ ref('match_score_weights') }} as weights
         on platform_keys.match_key = weights.match_key
-    left join (
-        select
-            platform,
-            match_key,
-            sum(case when is_valid then 1 else 0 end) as events_with_key
-        from {{ ref('int_event_match_keys') }}
-        where is_purchase and {{ in_audit_window('event_date') }}
-        group by platform, match_key
-    ) as valid
+    left join valid_keys
         on
-            platform_keys.platform = valid.platform
-            and platform_keys.match_key = valid.match_key
+            platform_keys.platform = valid_keys.platform
+            and platform_keys.match_key = valid_keys.match_key
 
 ),
 

@@ -36,6 +36,12 @@ found as (
 
 ),
 
+found_events as (
+
+    select distinct event_key from found
+
+),
+
 totals as (
 
     select
@@ -44,7 +50,7 @@ totals as (
         sum(case when events.has_plaintext_pii or found_events.event_key is not null then 1 else 0 end)
             as plaintext_events
     from {{ ref('int_event_match_quality') }} as events
-    left join (select distinct event_key from found) as found_events
+    left join found_events
         on events.event_key = found_events.event_key
     where {{ in_audit_window('events.event_date') }}
     group by events.platform
@@ -56,12 +62,12 @@ found_places as (
 
     select
         platform,
-        {{ dbt.listagg('label', "', '", 'order by place_values desc, label') }} as places
+        {{ dbt.listagg('place_label', "', '", 'order by place_values desc, place_label') }} as places
     from (
         select
             platform,
             case kind when 'email' then 'emails' when 'phone' then 'phone numbers' else 'plaintext' end
-            || ' in ' || place || ' (' || {{ fmt_int('sum(values_found)') }} || ')' as label,
+            || ' in ' || place || ' (' || {{ fmt_int('sum(values_found)') }} || ')' as place_label,
             sum(values_found) as place_values,
             row_number() over (partition by platform order by sum(values_found) desc, kind, place asc) as place_rank
         from found

@@ -5,17 +5,23 @@
     timeliness_floor. -#}
 with
 
-platforms as ({{ audited_platforms() }}),
+platforms as ({{ audited_platforms() }}
+),
 
-bounds as ({{ check_bounds('timeliness') }}),
+bounds as ({{ check_bounds('timeliness') }}
+),
 
 events as (
 
     select
         events.platform,
-        {{ dbt.datediff('events.order_created_at', 'events.sent_at', 'second') }} as latency_seconds,
-        case when events.event_at < {{ dbt.dateadd('day', '-platforms.max_event_age_days', 'events.sent_at') }}
-            then 1 else 0 end as is_too_old
+        -- dbt.datediff renders to a long line on DuckDB (the source line is short), hence the noqa
+        {{ dbt.datediff('events.order_created_at', 'events.sent_at', 'second') }} as latency_seconds,  -- noqa: LT05
+        case
+            when events.event_at < {{ dbt.dateadd('day', '-platforms.max_event_age_days', 'events.sent_at') }}
+                then 1
+            else 0
+        end as is_too_old
     from {{ ref('int_event_orders') }} as events
     inner join {{ ref('platforms') }} as platforms
         on events.platform = platforms.platform
@@ -29,7 +35,7 @@ totals as (
         platform,
         count(latency_seconds) as events_with_order,
         1.0 * sum(case when latency_seconds <= {{ var('latency_threshold_seconds') }} then 1 else 0 end)
-            / nullif(count(latency_seconds), 0) as within_share,
+        / nullif(count(latency_seconds), 0) as within_share,
         {{ percentile('latency_seconds', 0.95) }} as p95_latency_seconds,
         sum(is_too_old) as events_too_old
     from events
@@ -73,18 +79,22 @@ select
     cast(pass_bound as {{ type_double() }}) as threshold,
     status,
     case
-        when status = 'no_data' then
-            'No ' || display_name || ' server purchase event in the window could be tied to a backend order.'
+        when status = 'no_data'
+            then
+                'No ' || display_name || ' server purchase event in the window could be tied to a backend order.'
         else
             {{ fmt_pct('within_share') }} || ' of ' || display_name || ' purchase events left within '
             || {{ fmt_number(var('latency_threshold_seconds') / 60, 0) }} || ' minutes of the order (target '
             || {{ fmt_pct('pass_bound') }} || '; 95% left within '
             || {{ fmt_number('p95_latency_seconds / 60.0', 0) }} || ' minutes).'
-            || case when events_too_old > 0 then
-                ' ' || {{ plural('events_too_old', 'event was', 'events were') }} || ' older than the '
-                || cast(max_event_age_days as {{ dbt.type_string() }}) || ' days ' || display_name
-                || ' accepts when sent, and are lost.'
-               else '' end
+            || case
+                when events_too_old > 0
+                    then
+                        ' ' || {{ plural('events_too_old', 'event was', 'events were') }} || ' older than the '
+                        || cast(max_event_age_days as {{ dbt.type_string() }}) || ' days ' || display_name
+                        || ' accepts when sent, and are lost.'
+                else ''
+            end
             || case when status <> 'pass' then ' Send purchases as they happen, not in late batches.' else '' end
     end as summary
 from judged
