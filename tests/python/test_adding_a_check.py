@@ -42,9 +42,11 @@ class ToyProject:
     warehouse: Path
 
     def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
+        # the broken shop fails the CI gate (tests/dbt/signal_checks_*.sql) by design: these
+        # builds are judged by the scorecard's own tests, so the gate only warns
         return subprocess.run(
             [dbt_executable(), *args, "--project-dir", str(self.project), "--profiles-dir", str(self.project),
-             "--target-path", str(self.project / "target")],
+             "--target-path", str(self.project / "target"), "--vars", "{gate_on: none}"],
             env={**os.environ, WAREHOUSE_ENV: str(self.warehouse), "DO_NOT_TRACK": "1"},
             capture_output=True, text=True, timeout=900, check=False,
         )
