@@ -34,6 +34,11 @@ def test_defaults_are_the_contract_defaults():
     assert s["counted_statuses"] == ["paid", "fulfilled", "refunded", "partially_refunded"]
     assert (s["match_quality_pass"], s["match_quality_floor"], s["email_coverage_min"],
             s["latency_threshold_seconds"]) == (7.0, 5.0, 0.80, 3600)
+    # the platforms' 48-hour dedup window; the checks' pass and floor levels of the contract
+    assert s["dedup_window_hours"] == 48
+    assert (s["field_validity_pass"], s["field_validity_floor"], s["dedup_rate_pass"], s["dedup_rate_floor"],
+            s["timeliness_pass"], s["timeliness_floor"], s["pii_plaintext_events_max"]) == (
+        0.98, 0.90, 0.90, 0.50, 0.95, 0.80, 0)
 
 
 @pytest.mark.parametrize(
