@@ -241,3 +241,15 @@ def test_every_generated_line_is_loaded_or_rejected_with_a_reason(lines: list[by
     # read = loaded + rejected: each line once, in one of them
     assert sorted([*rejected, *loaded]) == sorted(expected)
     assert all(reason.strip() for reason in rejected.values())
+
+
+def test_a_must_hash_key_in_another_case_is_redacted_even_when_no_pattern_sees_pii(tmp_path: Path):
+    """A name is no pattern's match: only the key (Meta's `fn`, `ln`, written `FN`, `Ln`) says it
+    must be hashed, so its plaintext is redacted and counted as plaintext found there."""
+    sent = line(request={"data": [{"event_name": "Purchase", "event_time": 1777636803, "event_id": "1",
+                                   "user_data": {"em": [HASH], "FN": "jeanne", "Ln": ["Dupontel"]}}]})
+    batches = [b for b in read_delivery_log([write(tmp_path / "log.jsonl", [dumps(sent)])], PLATFORMS, workers=1)
+               if isinstance(b, pa.RecordBatch)]
+    request, found = batches[0]["request"][0].as_py(), batches[0]["pii_found"][0].as_py()
+    assert "jeanne" not in request and "Dupontel" not in request
+    assert "user_data.FN" in found and "user_data.Ln" in found
