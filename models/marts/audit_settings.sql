@@ -5,8 +5,8 @@
     select
         '{{ name }}' as setting_name,
         cast({{ "'" ~ (value | tojson | replace("'", "''")) ~ "'" }} as {{ dbt.type_string() }}) as setting_json,
-        {% if value is number and value is not boolean %}cast({{ value }} as double){% else %}
-            cast(null as double)
+        {% if value is number and value is not boolean %}cast({{ value }} as {{ type_double() }}){% else %}
+            cast(null as {{ type_double() }})
         {% endif %}
             as numeric_value
     {% if not loop.last %}union all{% endif %}

@@ -49,10 +49,10 @@ reports as (
         sum(match_quality_score * events_received) / nullif(sum(events_received), 0) as platform_match_score,
         cast(count(distinct pixel_id) as {{ dbt.type_bigint() }}) as datasets,
         cast(sum(events_received) as {{ dbt.type_bigint() }}) as events_received,
-        cast(null as double) as event_coverage_pct,
-        cast(null as double) as email_coverage_pct,
-        cast(null as double) as phone_coverage_pct,
-        cast(null as double) as acr_pct
+        cast(null as {{ type_double() }}) as event_coverage_pct,
+        cast(null as {{ type_double() }}) as email_coverage_pct,
+        cast(null as {{ type_double() }}) as phone_coverage_pct,
+        cast(null as {{ type_double() }}) as acr_pct
     from {{ ref('stg_platform_reports__daily') }}
     where match_quality_score is not null
     group by report_date, platform, lower(event_name)
