@@ -214,36 +214,6 @@
     ) with ordinality as elements(value, ordinality)
 {%- endmacro %}
 
-{#- A query: every row of `relation_sql` once per key in `keys` (a list of object keys), with
-    `native_key` and `key_json`, the JSON at that top-level key of the object in `json_column`
-    (null when absent). One parse of the object per row, however many keys. -#}
-{% macro explode_json_keys(relation_sql, json_column, keys) -%}
-    {{ return(adapter.dispatch('explode_json_keys', 'signal_audit')(relation_sql, json_column, keys)) }}
-{%- endmacro %}
-
-{% macro duckdb__explode_json_keys(relation_sql, json_column, keys) -%}
-    {%- set names, paths = [], [] -%}
-    {%- for key in keys -%}
-        {%- do names.append("'" ~ key ~ "'") -%}
-        {%- do paths.append("'$.\"" ~ key ~ "\"'") -%}
-    {%- endfor -%}
-    select
-        *,
-        unnest([{{ names | join(', ') }}]) as native_key,
-        unnest(json_extract({{ json_column }}, [{{ paths | join(', ') }}])) as key_json
-    from ({{ relation_sql }}) as source_rows
-{%- endmacro %}
-
-{% macro default__explode_json_keys(relation_sql, json_column, keys) -%}
-    select source_rows.*, keys.native_key, keys.key_json
-    from ({{ relation_sql }}) as source_rows
-    cross join lateral (values
-        {%- for key in keys %}
-        ('{{ key }}', {{ json_fragment('source_rows.' ~ json_column, "'$.\"" ~ key ~ "\"'") }}){{ ',' if not loop.last }}
-        {%- endfor %}
-    ) as keys(native_key, key_json)
-{%- endmacro %}
-
 {#- A double-precision float type (dbt.type_float() is single precision on DuckDB and Spark). -#}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'signal_audit')()) }}

@@ -12,21 +12,28 @@
     end
 {%- endmacro %}
 
-{#- The native keys of `platform` in the match_keys seed, read from the built seed table when
-    the model compiles (seeds build first): reading every key of a customer object in one
-    parse needs the keys as constants. The seed's table, not ref(), so that a unit test's
-    fixture (which replaces ref) only narrows the keys through the model's own join. -#}
-{% macro platform_native_keys(platform) -%}
-    {%- set keys = [] -%}
+{#- The match_keys seed's rows as (platform, native_key, match_key), read from the built seed
+    table when the model compiles (seeds build first): one column per key needs the keys as
+    constants. The seed's table, not ref(), so that a unit test's fixture (which replaces ref)
+    only narrows the keys through the model's own join with ref('match_keys'). -#}
+{% macro match_key_seed_rows() -%}
+    {%- set rows = [] -%}
     {%- if execute -%}
         {#- seeds live in the `reference` schema (dbt_project.yml) -#}
         {%- set relation = api.Relation.create(
             database=target.database, schema=generate_schema_name('reference', none) | trim, identifier='match_keys'
         ) -%}
-        {%- set rows = run_query(
-            "select native_key from " ~ relation ~ " where platform = '" ~ platform ~ "' order by native_key"
-        ) -%}
-        {%- set keys = rows.columns[0].values() | list -%}
+        {%- for row in run_query(
+            "select platform, native_key, match_key from " ~ relation ~ " order by platform, native_key"
+        ).rows -%}
+            {%- do rows.append((row[0], row[1], row[2])) -%}
+        {%- endfor -%}
     {%- endif -%}
-    {{ return(keys) }}
+    {{ return(rows) }}
+{%- endmacro %}
+
+{#- The canonical match keys of the seed (any platform's), sorted: int_events' `key_<match_key>`
+    columns and int_event_flags' flags per key. -#}
+{% macro canonical_match_keys() -%}
+    {{ return(match_key_seed_rows() | map(attribute=2) | unique | sort | list) }}
 {%- endmacro %}

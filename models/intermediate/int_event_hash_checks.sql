@@ -40,7 +40,7 @@ quality as (
         event_key,
         hashed_email,
         hashed_phone
-    from {{ ref('int_event_match_quality') }}
+    from {{ ref('int_event_flags') }}
     {%- if is_incremental() %}
     where event_key in (select tied.event_key from tied)
         and {{ within_days_of('event_date', batch_days) }}

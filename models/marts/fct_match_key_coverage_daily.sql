@@ -7,19 +7,36 @@
 ) }}
 -- depends_on: {{ ref('int_changed_days') }}
 
+{%- set match_keys = canonical_match_keys() %}
+{%- set mismatches = {'email': 'is_email_mismatch', 'phone': 'is_phone_mismatch'} %}
+
 with
 
-events as (
+-- every server event counts, whether it sent the key or not: each key's events summed per
+-- day, platform and event name in one pass over the events' flags
+summed as (
 
-    -- every server event counts, whether it sent the key or not
     select
-        event_date,
-        platform,
-        event_name,
+        flags.event_date,
+        flags.platform,
+        flags.event_name,
         count(*) as events
-    from {{ ref('int_event_match_quality') }}
-    where {{ on_changed_days('event_date', 'event') }}
-    group by event_date, platform, event_name
+        {%- for key in match_keys %},
+        sum(case when flags.key_{{ key }}_valid then 1 else 0 end) as {{ key }}_with_key,
+        sum(case when flags.key_{{ key }}_present and not flags.key_{{ key }}_valid then 1 else 0 end)
+            as {{ key }}_invalid,
+        sum(case when flags.key_{{ key }}_plaintext then 1 else 0 end) as {{ key }}_plaintext,
+        {%- if key in mismatches %}
+        sum(case when checks.{{ mismatches[key] }} then 1 else 0 end) as {{ key }}_hash_mismatch
+        {%- else %}
+        0 as {{ key }}_hash_mismatch
+        {%- endif %}
+        {%- endfor %}
+    from {{ ref('int_event_flags') }} as flags
+    left join {{ ref('int_event_hash_checks') }} as checks
+        on flags.event_key = checks.event_key
+    where {{ on_changed_days('flags.event_date', 'event') }}
+    group by flags.event_date, flags.platform, flags.event_name
 
 ),
 
@@ -32,57 +49,37 @@ platform_keys as (
 
 ),
 
-keys as (
+-- one row per key of the event's platform: the key's sums picked from the day's row
+picked as (
 
     select
-        match_keys.*,
-        case match_keys.match_key
-            when 'email' then coalesce(checks.is_email_mismatch, false)
-            when 'phone' then coalesce(checks.is_phone_mismatch, false)
-            else false
-        end as is_hash_mismatch
-    from {{ ref('int_event_match_keys') }} as match_keys
-    left join {{ ref('int_event_hash_checks') }} as checks
-        on
-            match_keys.event_key = checks.event_key
-            and match_keys.match_key in ('email', 'phone')
-    where {{ on_changed_days('match_keys.event_date', 'event') }}
-
-),
-
-sent as (
-
-    select
-        event_date,
-        platform,
-        event_name,
-        match_key,
-        sum(case when is_valid then 1 else 0 end) as events_with_key,
-        sum(case when is_invalid then 1 else 0 end) as invalid_events,
-        sum(case when is_plaintext then 1 else 0 end) as plaintext_events,
-        sum(case when is_hash_mismatch then 1 else 0 end) as hash_mismatch_events
-    from keys
-    group by event_date, platform, event_name, match_key
+        summed.event_date,
+        summed.platform,
+        summed.event_name,
+        platform_keys.match_key,
+        summed.events
+        {%- for kind in ['with_key', 'invalid', 'plaintext', 'hash_mismatch'] %},
+        case platform_keys.match_key
+            {%- for key in match_keys %}
+            when '{{ key }}' then summed.{{ key }}_{{ kind }}
+            {%- endfor %}
+        end as {{ kind }}
+        {%- endfor %}
+    from summed
+    inner join platform_keys
+        on summed.platform = platform_keys.platform
 
 )
 
 select
-    events.event_date as report_date,
-    events.platform,
-    events.event_name,
-    platform_keys.match_key,
-    cast(events.events as {{ dbt.type_bigint() }}) as events,
-    cast(coalesce(sent.events_with_key, 0) as {{ dbt.type_bigint() }}) as events_with_key,
-    1.0 * coalesce(sent.events_with_key, 0) / events.events as coverage_pct,
-    cast(coalesce(sent.invalid_events, 0) as {{ dbt.type_bigint() }}) as invalid_events,
-    cast(coalesce(sent.plaintext_events, 0) as {{ dbt.type_bigint() }}) as plaintext_events,
-    cast(coalesce(sent.hash_mismatch_events, 0) as {{ dbt.type_bigint() }}) as hash_mismatch_events
-from events
-inner join platform_keys
-    on events.platform = platform_keys.platform
-left join sent
-    on
-        events.event_date = sent.event_date
-        and events.platform = sent.platform
-        and events.event_name is not distinct from sent.event_name
-        and platform_keys.match_key = sent.match_key
+    event_date as report_date,
+    platform,
+    event_name,
+    match_key,
+    cast(events as {{ dbt.type_bigint() }}) as events,
+    cast(coalesce(with_key, 0) as {{ dbt.type_bigint() }}) as events_with_key,
+    1.0 * coalesce(with_key, 0) / events as coverage_pct,
+    cast(coalesce(invalid, 0) as {{ dbt.type_bigint() }}) as invalid_events,
+    cast(coalesce(plaintext, 0) as {{ dbt.type_bigint() }}) as plaintext_events,
+    cast(coalesce(hash_mismatch, 0) as {{ dbt.type_bigint() }}) as hash_mismatch_events
+from picked

@@ -17,7 +17,7 @@ events as (
     select
         quality.*,
         coalesce(checks.has_hash_mismatch, false) as has_hash_mismatch
-    from {{ ref('int_event_match_quality') }} as quality
+    from {{ ref('int_event_flags') }} as quality
     left join {{ ref('int_event_hash_checks') }} as checks
         on quality.event_key = checks.event_key
     where {{ on_changed_days('quality.event_date', 'event') }}
@@ -48,8 +48,8 @@ daily as (
         platform,
         event_name,
         cast(count(*) as {{ dbt.type_bigint() }}) as events,
-        1.0 * sum(case when has_email then 1 else 0 end) / count(*) as email_coverage_pct,
-        1.0 * sum(case when has_phone then 1 else 0 end) / count(*) as phone_coverage_pct,
+        1.0 * sum(case when key_email_valid then 1 else 0 end) / count(*) as email_coverage_pct,
+        1.0 * sum(case when key_phone_valid then 1 else 0 end) / count(*) as phone_coverage_pct,
         avg(estimated_match_score) as estimated_match_score,
         cast(sum(case when has_plaintext_pii then 1 else 0 end) as {{ dbt.type_bigint() }}) as unhashed_pii_events,
         cast(sum(case when has_hash_mismatch then 1 else 0 end) as {{ dbt.type_bigint() }}) as hash_mismatch_events,

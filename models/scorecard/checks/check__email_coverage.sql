@@ -16,7 +16,7 @@ events as (
         quality.*,
         coalesce(checks.has_hash_mismatch, false) as has_hash_mismatch,
         orders.purchase_path
-    from {{ ref('int_event_match_quality') }} as quality
+    from {{ ref('int_event_flags') }} as quality
     left join {{ ref('int_event_hash_checks') }} as checks
         on quality.event_key = checks.event_key
     left join {{ ref('int_orders') }} as orders
@@ -30,7 +30,7 @@ totals as (
     select
         platform,
         count(*) as events,
-        sum(case when has_email then 1 else 0 end) as events_with_email,
+        sum(case when key_email_valid then 1 else 0 end) as events_with_email,
         sum(case when has_hash_mismatch then 1 else 0 end) as hash_mismatch_events
     from events
     group by platform
@@ -47,7 +47,7 @@ missing_by_path as (
             over (partition by platform order by count(*) desc, coalesce(purchase_path, 'unknown'))
             as path_rank
     from events
-    where not has_email
+    where not key_email_valid
     group by platform, coalesce(purchase_path, 'unknown')
 
 ),

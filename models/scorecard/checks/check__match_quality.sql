@@ -14,7 +14,7 @@ bounds as ({{ check_bounds('match_quality') }}
 
 events as (
 
-    select * from {{ ref('int_event_match_quality') }}
+    select * from {{ ref('int_event_flags') }}
     where is_purchase and {{ in_audit_window('event_date') }}
 
 ),
@@ -75,16 +75,33 @@ platform_keys as (
 
 ),
 
--- per platform and key: the purchase events in the window that carry the key valid
+-- per platform and key: the purchase events in the window that carry the key valid (summed
+-- per key in one pass, then one row per key of the platform)
+valid_key_events as (
+
+    select
+        platform
+        {%- for key in canonical_match_keys() %},
+        sum(case when key_{{ key }}_valid then 1 else 0 end) as {{ key }}_events
+        {%- endfor %}
+    from events
+    group by platform
+
+),
+
 valid_keys as (
 
     select
-        platform,
-        match_key,
-        sum(case when is_valid then 1 else 0 end) as events_with_key
-    from {{ ref('int_event_match_keys') }}
-    where is_purchase and {{ in_audit_window('event_date') }}
-    group by platform, match_key
+        valid_key_events.platform,
+        platform_keys.match_key,
+        case platform_keys.match_key
+            {%- for key in canonical_match_keys() %}
+            when '{{ key }}' then valid_key_events.{{ key }}_events
+            {%- endfor %}
+        end as events_with_key
+    from valid_key_events
+    inner join platform_keys
+        on valid_key_events.platform = platform_keys.platform
 
 ),
 

@@ -11,15 +11,49 @@ platforms as ({{ audited_platforms() }}
 bounds as ({{ check_bounds('pii_hashing') }}
 ),
 
-keys as (
+events as (
+
+    select * from {{ ref('int_event_flags') }}
+    where {{ in_audit_window('event_date') }}
+
+),
+
+platform_keys as (
+
+    select distinct
+        platform,
+        match_key
+    from {{ ref('match_keys') }}
+
+),
+
+-- per platform and must-hash key: the events that sent it in plaintext (summed per key in one
+-- pass, then one row per key of the platform)
+plaintext_key_events as (
 
     select
-        platform,
-        event_key,
-        match_key,
-        is_plaintext
-    from {{ ref('int_event_match_keys') }}
-    where {{ in_audit_window('event_date') }}
+        platform
+        {%- for key in canonical_match_keys() %},
+        sum(case when key_{{ key }}_plaintext then 1 else 0 end) as {{ key }}_events
+        {%- endfor %}
+    from events
+    group by platform
+
+),
+
+plaintext_keys as (
+
+    select
+        plaintext_key_events.platform,
+        platform_keys.match_key,
+        case platform_keys.match_key
+            {%- for key in canonical_match_keys() %}
+            when '{{ key }}' then plaintext_key_events.{{ key }}_events
+            {%- endfor %}
+        end as plaintext_values
+    from plaintext_key_events
+    inner join platform_keys
+        on plaintext_key_events.platform = platform_keys.platform
 
 ),
 
@@ -49,10 +83,9 @@ totals as (
         count(*) as events,
         sum(case when events.has_plaintext_pii or found_events.event_key is not null then 1 else 0 end)
             as plaintext_events
-    from {{ ref('int_event_match_quality') }} as events
+    from events
     left join found_events
         on events.event_key = found_events.event_key
-    where {{ in_audit_window('events.event_date') }}
     group by events.platform
 
 ),
@@ -83,11 +116,10 @@ worst_key as (
     select
         platform,
         match_key,
-        count(*) as plaintext_values,
-        row_number() over (partition by platform order by count(*) desc, match_key) as key_rank
-    from keys
-    where is_plaintext
-    group by platform, match_key
+        plaintext_values,
+        row_number() over (partition by platform order by plaintext_values desc, match_key) as key_rank
+    from plaintext_keys
+    where plaintext_values > 0
 
 ),
 
