@@ -38,10 +38,10 @@ events as (
         value_number,
         currency_raw,
         currency,
+        {% for key in match_keys %}
+            key_{{ key }},
+        {% endfor %}
         order_ref
-        {%- for key in match_keys %},
-        key_{{ key }}
-        {%- endfor %}
     from {{ ref('int_events') }}
     where channel = 'server'
     {%- if is_incremental() %}
@@ -54,12 +54,12 @@ events as (
 key_rules as (
 
     select
+        {% for key in match_keys %}
+            max(case when match_key = '{{ key }}' then 1 else 0 end) = 1 as {{ key }}_is_key,
+            max(case when match_key = '{{ key }}' then validation end) as {{ key }}_validation,
+            max(case when match_key = '{{ key }}' and must_hash then 1 else 0 end) = 1 as {{ key }}_must_hash,
+        {% endfor %}
         platform
-        {%- for key in match_keys %},
-        max(case when match_key = '{{ key }}' then 1 else 0 end) = 1 as {{ key }}_is_key,
-        max(case when match_key = '{{ key }}' then validation end) as {{ key }}_validation,
-        max(case when match_key = '{{ key }}' and must_hash then 1 else 0 end) = 1 as {{ key }}_must_hash
-        {%- endfor %}
     from {{ ref('match_keys') }}
     group by platform
 
@@ -68,10 +68,10 @@ key_rules as (
 weights as (
 
     select
-        {%- for key in match_keys %}
-        coalesce(max(case when match_key = '{{ key }}' then weight end), 0) as {{ key }}_weight
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+        {% for key in match_keys %}
+            coalesce(max(case when match_key = '{{ key }}' then weight end), 0) as {{ key }}_weight,
+        {% endfor %}
+        count(*) as weighted_keys
     from {{ ref('match_score_weights') }}
 
 ),
@@ -80,11 +80,11 @@ weights as (
 key_sets as (
 
     select
+        {% for key in match_keys %}
+            max(case when match_key = '{{ key }}' then 1 else 0 end) = 1 as {{ key }}_in_set,
+        {% endfor %}
         platform,
         key_set
-        {%- for key in match_keys %},
-        max(case when match_key = '{{ key }}' then 1 else 0 end) = 1 as {{ key }}_in_set
-        {%- endfor %}
     from {{ ref('broad_key_sets') }}
     group by platform, key_set
 
@@ -94,17 +94,17 @@ judged as (
 
     select
         events.*,
-        {%- for key in match_keys %}
-        coalesce(key_rules.{{ key }}_is_key and trim(events.key_{{ key }}) <> '', false) as key_{{ key }}_present,
-        coalesce(
-            key_rules.{{ key }}_is_key and {{ regex_full_match('events.key_' ~ key, "'^[0-9a-f]{64}$'") }}, false
-        ) as key_{{ key }}_hashed,
-        coalesce(
-            key_rules.{{ key }}_is_key
-            and {{ match_key_is_valid('events.key_' ~ key, 'key_rules.' ~ key ~ '_validation') }}, false
-        ) as key_{{ key }}_valid,
-        coalesce(key_rules.{{ key }}_must_hash, false) as key_{{ key }}_must_hash,
-        {%- endfor %}
+        {% for key in match_keys %}
+            coalesce(key_rules.{{ key }}_is_key and trim(events.key_{{ key }}) <> '', false) as key_{{ key }}_present,
+            coalesce(
+                key_rules.{{ key }}_is_key and {{ regex_full_match('events.key_' ~ key, "'^[0-9a-f]{64}$'") }}, false
+            ) as key_{{ key }}_hashed,
+            coalesce(
+                key_rules.{{ key }}_is_key
+                and {{ match_key_is_valid('events.key_' ~ key, 'key_rules.' ~ key ~ '_validation') }}, false
+            ) as key_{{ key }}_valid,
+            coalesce(key_rules.{{ key }}_must_hash, false) as key_{{ key }}_must_hash,
+        {% endfor %}
         coalesce(action_sources.is_web, events.action_source is null) as is_web,
         action_sources.action_source is not null as is_known_action_source,
         currencies.currency_code is not null as is_iso_currency
@@ -125,17 +125,24 @@ flagged as (
 
     select
         judged.*,
-        {%- for key in match_keys %}
-        key_{{ key }}_must_hash and key_{{ key }}_present and not key_{{ key }}_hashed as key_{{ key }}_plaintext,
-        {%- endfor %}
-        {%- for kind in ['present', 'valid'] %}
-        0
-        {%- for key in match_keys %} + case when key_{{ key }}_{{ kind }} then 1 else 0 end{% endfor %}
-            as {{ kind }}_keys,
-        {%- endfor %}
-        0
-        {%- for key in match_keys %} + case when key_{{ key }}_valid then weights.{{ key }}_weight else 0 end{% endfor %}
-            as valid_key_weight
+        {% for key in match_keys %}
+            judged.key_{{ key }}_must_hash and judged.key_{{ key }}_present and not judged.key_{{ key }}_hashed
+                as key_{{ key }}_plaintext,
+        {% endfor %}
+        {% for kind in ['present', 'valid'] %}
+            (
+                0
+                {% for key in match_keys %}
+                    + case when judged.key_{{ key }}_{{ kind }} then 1 else 0 end
+                {% endfor %}
+            ) as {{ kind }}_keys,
+        {% endfor %}
+        (
+            0
+            {% for key in match_keys %}
+                + case when judged.key_{{ key }}_valid then weights.{{ key }}_weight else 0 end
+            {% endfor %}
+        ) as valid_key_weight
     from judged
     cross join weights
 
@@ -146,16 +153,22 @@ scored as (
     select
         flagged.*,
         -- rounded: a sum of float weights must not depend on the order they are added in
-        round(least(10.0, valid_key_weight), 4) as estimated_match_score,
+        round(least(10.0, flagged.valid_key_weight), 4) as estimated_match_score,
         -- too broad: at least one valid key, and none outside one of the platform's key sets
-        valid_keys > 0 and exists (
+        flagged.valid_keys > 0 and exists (
             select 1 from key_sets
             where
                 key_sets.platform = flagged.platform
-                {%- for key in match_keys %}
-                and (not flagged.key_{{ key }}_valid or key_sets.{{ key }}_in_set)
-                {%- endfor %}
-        ) as is_too_broad
+                {% for key in match_keys %}
+                    and (not flagged.key_{{ key }}_valid or key_sets.{{ key }}_in_set)
+                {% endfor %}
+        ) as is_too_broad,
+        (
+            false
+            {% for key in match_keys %}
+                or flagged.key_{{ key }}_plaintext
+            {% endfor %}
+        ) as has_plaintext_pii
     from flagged
 
 )
@@ -166,19 +179,19 @@ select
     event_name,
     event_date,
     is_purchase,
-    {%- for key in match_keys %}
-    key_{{ key }}_present,
-    key_{{ key }}_hashed,
-    key_{{ key }}_valid,
-    key_{{ key }}_plaintext,
-    {%- endfor %}
+    {% for key in match_keys %}
+        key_{{ key }}_present,
+        key_{{ key }}_hashed,
+        key_{{ key }}_valid,
+        key_{{ key }}_plaintext,
+    {% endfor %}
     present_keys,
     valid_keys,
     estimated_match_score,
     is_too_broad,
     case when key_email_hashed then key_email end as hashed_email,
     case when key_phone_hashed then key_phone end as hashed_phone,
-    {% for key in match_keys %}key_{{ key }}_plaintext or {% endfor %}false as has_plaintext_pii,
+    has_plaintext_pii,
     order_ref,
     is_web,
     {{ event_field_flags() }},

@@ -68,7 +68,9 @@ native_key_json as (
     select
         classified.*,
         {%- set paths = {} -%}
-        {%- for native_key in native_keys %}{% do paths.update({'native_' ~ native_key: '$."' ~ native_key ~ '"'}) %}{% endfor -%}
+        {%- for native_key in native_keys -%}
+            {%- do paths.update({'native_' ~ native_key: '$."' ~ native_key ~ '"'}) -%}
+        {%- endfor -%}
         {{ json_fragments('classified.user_json', paths) }}
     from classified
 
@@ -78,14 +80,14 @@ native_key_json as (
 key_json as (
 
     select
+        {% for match_key in canonical_match_keys() %}
+            case native_key_json.platform
+                {% for row in key_rows if row[2] == match_key %}
+                    when '{{ row[0] }}' then native_key_json.native_{{ row[1] }}
+                {% endfor %}
+            end as key_json_{{ match_key }},
+        {% endfor %}
         native_key_json.*
-        {%- for match_key in canonical_match_keys() %},
-        case native_key_json.platform
-            {%- for row in key_rows if row[2] == match_key %}
-            when '{{ row[0] }}' then native_{{ row[1] }}
-            {%- endfor %}
-        end as key_json_{{ match_key }}
-        {%- endfor %}
     from native_key_json
 
 ),
@@ -134,12 +136,13 @@ select
     -- counts on the day it was sent, so it still shows up (as invalid) in the marts
     {{ local_date('coalesce(event_at, sent_at)') }} as event_date,
     -- TEMPORARY (see the top): the value of each match key
-    {%- for match_key in canonical_match_keys() %}
-    case
-        when {{ json_kind('key_json_' ~ match_key, "'$'") }} = 'ARRAY' then {{ json_value('key_json_' ~ match_key, "'$[0]'") }}
-        else {{ json_value('key_json_' ~ match_key, "'$'") }}
-    end as key_{{ match_key }},
-    {%- endfor %}
+    {% for match_key in canonical_match_keys() %}
+        case
+            when {{ json_kind('key_json_' ~ match_key, "'$'") }} = 'ARRAY'
+                then {{ json_value('key_json_' ~ match_key, "'$[0]'") }}
+            else {{ json_value('key_json_' ~ match_key, "'$'") }}
+        end as key_{{ match_key }},
+    {% endfor %}
     _dlt_load_id,
     _audited_at
 from timed

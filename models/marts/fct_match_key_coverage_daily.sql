@@ -20,18 +20,18 @@ summed as (
         flags.event_date,
         flags.platform,
         flags.event_name,
+        {% for key in match_keys %}
+            sum(case when flags.key_{{ key }}_valid then 1 else 0 end) as {{ key }}_with_key,
+            sum(case when flags.key_{{ key }}_present and not flags.key_{{ key }}_valid then 1 else 0 end)
+                as {{ key }}_invalid,
+            sum(case when flags.key_{{ key }}_plaintext then 1 else 0 end) as {{ key }}_plaintext,
+            {% if key in mismatches %}
+                sum(case when checks.{{ mismatches[key] }} then 1 else 0 end) as {{ key }}_hash_mismatch,
+            {% else %}
+                0 as {{ key }}_hash_mismatch,
+            {% endif %}
+        {% endfor %}
         count(*) as events
-        {%- for key in match_keys %},
-        sum(case when flags.key_{{ key }}_valid then 1 else 0 end) as {{ key }}_with_key,
-        sum(case when flags.key_{{ key }}_present and not flags.key_{{ key }}_valid then 1 else 0 end)
-            as {{ key }}_invalid,
-        sum(case when flags.key_{{ key }}_plaintext then 1 else 0 end) as {{ key }}_plaintext,
-        {%- if key in mismatches %}
-        sum(case when checks.{{ mismatches[key] }} then 1 else 0 end) as {{ key }}_hash_mismatch
-        {%- else %}
-        0 as {{ key }}_hash_mismatch
-        {%- endif %}
-        {%- endfor %}
     from {{ ref('int_event_flags') }} as flags
     left join {{ ref('int_event_hash_checks') }} as checks
         on flags.event_key = checks.event_key
@@ -57,14 +57,14 @@ picked as (
         summed.platform,
         summed.event_name,
         platform_keys.match_key,
+        {% for kind in ['with_key', 'invalid', 'plaintext', 'hash_mismatch'] %}
+            case platform_keys.match_key
+                {% for key in match_keys %}
+                    when '{{ key }}' then summed.{{ key }}_{{ kind }}
+                {% endfor %}
+            end as {{ kind }},
+        {% endfor %}
         summed.events
-        {%- for kind in ['with_key', 'invalid', 'plaintext', 'hash_mismatch'] %},
-        case platform_keys.match_key
-            {%- for key in match_keys %}
-            when '{{ key }}' then summed.{{ key }}_{{ kind }}
-            {%- endfor %}
-        end as {{ kind }}
-        {%- endfor %}
     from summed
     inner join platform_keys
         on summed.platform = platform_keys.platform

@@ -171,7 +171,7 @@ def test_a_changed_seed_rebuilds_what_reads_it(audited, tmp_path: Path):
     before = _same_marts_as_a_full_rebuild(audited, tmp_path, lower_email_weight)
     after = marts(tmp_path / "incremental" / "audit.duckdb")
     assert after["fct_match_quality_daily"] != before["fct_match_quality_daily"]
-    assert not built_incrementally(tmp_path / "incremental", "intermediate/int_event_match_quality")
+    assert not built_incrementally(tmp_path / "incremental", "intermediate/int_event_flags")
     assert built_incrementally(tmp_path / "incremental", "staging/delivery_log/stg_meta__events")
 
 

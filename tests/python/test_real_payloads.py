@@ -166,20 +166,22 @@ def events(warehouse: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
         )
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        keys = con.execute(
-            """
-            select keys.event_key, keys.match_key, keys.is_valid,
-                   case keys.match_key when 'email' then checks.is_email_mismatch
-                                       when 'phone' then checks.is_phone_mismatch end
-            from intermediate.int_event_match_keys as keys
-            left join intermediate.int_event_hash_checks as checks using (event_key)
-            """
-        ).fetchall()
+        cur = con.execute(
+            "select flags.*, checks.is_email_mismatch, checks.is_phone_mismatch "
+            "from intermediate.int_event_flags as flags "
+            "left join intermediate.int_event_hash_checks as checks using (event_key)"
+        )
+        names = [d[0] for d in cur.description]
+        flags = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
-    by_key = {}
-    for event_key, match_key, is_valid, mismatch in keys:
-        by_key.setdefault(event_key, {})[match_key] = (is_valid, mismatch)
+    # per event and match key: (valid, hash mismatch with the order: email and phone only)
+    by_key: dict[str, dict[str, tuple[Any, Any]]] = {}
+    for f in flags:
+        for name in names:
+            if name.startswith("key_") and name.endswith("_valid"):
+                key = name.removeprefix("key_").removesuffix("_valid")
+                by_key.setdefault(f["event_key"], {})[key] = (f[name], f.get(f"is_{key}_mismatch"))
     return {(r["platform"], r["channel"], r["event_id"]): r | {"keys": by_key.get(r["event_key"], {})} for r in rows}
 
 

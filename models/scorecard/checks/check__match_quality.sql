@@ -80,10 +80,10 @@ platform_keys as (
 valid_key_events as (
 
     select
+        {% for key in canonical_match_keys() %}
+            sum(case when key_{{ key }}_valid then 1 else 0 end) as {{ key }}_events,
+        {% endfor %}
         platform
-        {%- for key in canonical_match_keys() %},
-        sum(case when key_{{ key }}_valid then 1 else 0 end) as {{ key }}_events
-        {%- endfor %}
     from events
     group by platform
 
@@ -95,9 +95,9 @@ valid_keys as (
         valid_key_events.platform,
         platform_keys.match_key,
         case platform_keys.match_key
-            {%- for key in canonical_match_keys() %}
-            when '{{ key }}' then valid_key_events.{{ key }}_events
-            {%- endfor %}
+            {% for key in canonical_match_keys() %}
+                when '{{ key }}' then valid_key_events.{{ key }}_events
+            {% endfor %}
         end as events_with_key
     from valid_key_events
     inner join platform_keys

@@ -32,10 +32,10 @@ platform_keys as (
 plaintext_key_events as (
 
     select
+        {% for key in canonical_match_keys() %}
+            sum(case when key_{{ key }}_plaintext then 1 else 0 end) as {{ key }}_events,
+        {% endfor %}
         platform
-        {%- for key in canonical_match_keys() %},
-        sum(case when key_{{ key }}_plaintext then 1 else 0 end) as {{ key }}_events
-        {%- endfor %}
     from events
     group by platform
 
@@ -47,9 +47,9 @@ plaintext_keys as (
         plaintext_key_events.platform,
         platform_keys.match_key,
         case platform_keys.match_key
-            {%- for key in canonical_match_keys() %}
-            when '{{ key }}' then plaintext_key_events.{{ key }}_events
-            {%- endfor %}
+            {% for key in canonical_match_keys() %}
+                when '{{ key }}' then plaintext_key_events.{{ key }}_events
+            {% endfor %}
         end as plaintext_values
     from plaintext_key_events
     inner join platform_keys
@@ -117,7 +117,7 @@ worst_key as (
         platform,
         match_key,
         plaintext_values,
-        row_number() over (partition by platform order by plaintext_values desc, match_key) as key_rank
+        row_number() over (partition by platform order by plaintext_values desc, match_key asc) as key_rank
     from plaintext_keys
     where plaintext_values > 0
 
