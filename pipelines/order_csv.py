@@ -9,9 +9,12 @@ type, flags) are judged once per distinct value by the per-row functions themsel
 that passes is converted by Arrow; every other row (a reject, a line-item row, an odd but valid
 timestamp) goes through parse_order as before, with its neighbours' context.
 
-Only a file Arrow reads exactly as Python's csv module does is read here (UTF-8, no quotes, no
-NUL, `\\n` or `\\r\\n` line ends, one row per line): the line numbers of rejects then follow
-from the row numbers. Any other file is left to the per-row reader (`read` returns None).
+Only a file Arrow reads exactly as Python's csv module does is read here (UTF-8, no NUL, `\\n`
+or `\\r\\n` line ends, one row per line: no quoted line break, a header without quotes): the
+line numbers of rejects then follow from the row numbers. Quoting elsewhere, stray quotes
+included, Arrow and the csv module read alike (checked on generated files by
+tests/python/test_orders_vectorized.py). Any other file is left to the per-row reader
+(`read` returns None).
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ class CsvFile:
 def read(path: Path, config: OrdersConfig) -> CsvFile | None:
     """The file read by Arrow, or None when only Python's csv module reads it right."""
     data = _bytes(path)
-    if data is None or b'"' in data or b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
+    if data is None or b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
         return None
     data = data.removeprefix(BOM)
     first_end = data.find(b"\n")
@@ -80,14 +83,14 @@ def read(path: Path, config: OrdersConfig) -> CsvFile | None:
     except UnicodeDecodeError:
         return None
     header = [name.strip() for name in next(csv.reader([header_line.rstrip("\r")]), [])]
-    if not header or first_end < 0 or len(set(header)) != len(header):
+    if not header or first_end < 0 or '"' in header_line or len(set(header)) != len(header):
         return None
     names = [f"column {i}" for i in range(len(header))]
     try:
         table = pa_csv.read_csv(
             io.BytesIO(data),
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
-            parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False),
         )

@@ -4,6 +4,7 @@ exactly the rows the per-row reader does, with the same reasons and values."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,10 @@ def test_each_distinct_value_and_pair_is_computed_once():
 
 # --- a CSV file judged by Arrow = the per-row reader ---------------------------------------
 
-# no quotes, commas or line breaks: a file Arrow reads (order_csv.read) unless a row is blank
-PLAIN = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters='",\r\n\x00\ufeff'), max_size=12)
+# no line breaks: most files are Arrow's to read (order_csv.read); quotes and commas, written
+# as they are, make odd CSV that both readers must read alike
+PLAIN = (st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters='\r\n\x00\ufeff'), max_size=12)
+         | st.sampled_from(['"quoted"', '"a, b"', 'x"y', '"a""b"', '"ab"c', ' "ab"', '"', '""']))
 TIMES = (st.datetimes(min_value=dt.datetime(1969, 12, 31), max_value=dt.datetime(2100, 1, 2),
                       timezones=st.sampled_from([None, dt.UTC, dt.timezone(dt.timedelta(hours=-5)),
                                                  dt.timezone(dt.timedelta(hours=5, minutes=30))]))
@@ -148,10 +151,16 @@ def csv_rows(draw: Any) -> list[dict[str, str]]:
     return rows
 
 
-def write_plain_csv(path: Path, rows: list[dict[str, str]], crlf: bool) -> Path:
+def write_plain_csv(path: Path, rows: list[dict[str, str]], crlf: bool, quoted: bool = False) -> Path:
+    """Values as they are, joined by commas; or `quoted` as the csv module quotes them."""
     end = "\r\n" if crlf else "\n"
-    path.write_text(end.join([",".join(ORDER_HEADER)] + [",".join(row[n] for n in ORDER_HEADER) for row in rows]) + end,
-                    encoding="utf-8", newline="")
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        if quoted:
+            writer = csv.writer(fh, lineterminator=end)
+            writer.writerows([ORDER_HEADER] + [[row[n] for n in ORDER_HEADER] for row in rows])
+        else:
+            lines = [",".join(ORDER_HEADER)] + [",".join(row[n] for n in ORDER_HEADER) for row in rows]
+            fh.write(end.join(lines) + end)
     return path
 
 
@@ -172,12 +181,11 @@ def outcome(path: Path, **config: Any) -> Any:
 
 
 @SETTINGS
-@given(csv_rows(), st.booleans(), st.sampled_from(["UTC", "America/New_York"]))
+@given(csv_rows(), st.booleans(), st.booleans(), st.sampled_from(["UTC", "America/New_York"]))
 def test_a_csv_file_judged_by_arrow_gives_what_the_per_row_reader_gives(
-        tmp_path_factory, monkeypatch, rows, crlf, naive_timezone):
-    path = write_plain_csv(tmp_path_factory.mktemp("csv") / "o.csv", rows, crlf)
+        tmp_path_factory, monkeypatch, rows, crlf, quoted, naive_timezone):
+    path = write_plain_csv(tmp_path_factory.mktemp("csv") / "o.csv", rows, crlf, quoted)
     config = {"naive_timezone": naive_timezone, "default_phone_region": "US"}
-    assert order_csv.read(path, OrdersConfig(**config)) is not None  # a row of blanks (`,,,`) is no blank line
     assert outcome(path, **config) == per_row(path, monkeypatch, **config)
 
 
@@ -185,7 +193,7 @@ def test_files_arrow_would_read_otherwise_are_left_to_the_per_row_reader(tmp_pat
     good = "1,2026-05-01T12:00:00Z,paid,10,USD"
     config = OrdersConfig()
     header = "order_id,created_at,status,total_value,currency\n"
-    for name, body in {"quoted": f'{good}\n"2",2026-05-01T12:00:00Z,paid,10,USD\n',
+    for name, body in {"quoted line break": f'{good}\n"2\n",2026-05-01T12:00:00Z,paid,10,USD\n',
                        "bare cr": f"{good}\r{good}\n",
                        "nul": f"{good}\x00\n", "short row": f"{good}\n2,2026\n"}.items():
         path = tmp_path / f"{name}.csv"
@@ -193,6 +201,11 @@ def test_files_arrow_would_read_otherwise_are_left_to_the_per_row_reader(tmp_pat
         assert order_csv.read(path, config) is None, name
     (tmp_path / "plain.csv").write_text(header + good + "\n", encoding="utf-8")
     assert order_csv.read(tmp_path / "plain.csv", config).table.num_rows == 1
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text(header + f'{good}\n"2",2026-05-01T12:00:00Z,"pa""id",10,USD\n', encoding="utf-8")
+    assert order_csv.read(quoted, config).table.column("status").to_pylist() == ["paid", 'pa"id']
+    quoted.write_text('"order_id",created_at,status,total_value,currency\n' + good + "\n", encoding="utf-8")
+    assert order_csv.read(quoted, config) is None  # a quoted header: the per-row reader's
     # a blank line is a row of blanks to Arrow, skipped as the per-row reader skips it
     blank = tmp_path / "blank line.csv"
     blank.write_text(header + f"{good}\n\n , ,,,\n2{good[1:]}\n", encoding="utf-8")
