@@ -1,10 +1,13 @@
 """Backend order records read, validated and hashed into raw.orders rows, in any process.
 
-Files are CSV, Parquet or JSON Lines exports in the user's column names. Customer PII is
-normalized and SHA-256 hashed here, in Python, so that plaintext never reaches dlt, its load
-packages or the warehouse; only the `*_sha256` columns are written. pipelines/orders.py hands
-large inputs to worker processes one file per task (pipelines/spill.py), so this module imports
-no dlt; database and API sources use `parse_order` and `to_row` too (sources/orders_sink.py).
+Files are CSV, Parquet or JSON Lines exports in the user's column names. A CSV file that
+Arrow reads as Python's csv module would is judged column by column (pipelines/order_csv.py);
+every other record goes through `parse_order`. Customer PII is normalized and SHA-256 hashed
+by column when a batch of rows is made (`orders_batch`, pipelines/order_pii.py), in this
+process, so that plaintext never reaches dlt, its load packages, a spill file or the
+warehouse; only the `*_sha256` columns are written. pipelines/orders.py hands large inputs to
+worker processes one file per task (pipelines/spill.py), so this module imports no dlt;
+database and API sources use `valid_order` and `OrderRows` too (sources/orders_sink.py).
 """
 
 from __future__ import annotations
