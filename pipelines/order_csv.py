@@ -118,8 +118,8 @@ class CsvPart:
 
     def __init__(self, table: pa.Table, columns: dict[str, str], first_line: int, tz: ZoneInfo) -> None:
         self.table = table
-        self.lines = pa.array(range(first_line, first_line + table.num_rows), pa.int64())
-        self.present = [name for name in columns]
+        self.first_line = first_line
+        self.present = list(columns)
 
         def column(name: str) -> pa.Array:
             if name in columns:
@@ -150,30 +150,39 @@ class CsvPart:
             "customer_id": _customer_ids(column("customer_id")),
             "marketing_consent": by_distinct(column("marketing_consent"), _flag, pa.bool_()),
             "is_test": by_distinct(column("is_test"), lambda v: bool(_flag(v)), pa.bool_()),
-            "_source_line": self.lines,
+            "_source_line": pa.array(range(first_line, first_line + table.num_rows), pa.int64()),
         }
 
-    def unclean(self) -> list[int]:
-        return pc.indices_nonzero(pc.invert(self.clean)).to_pylist()
+    def unjudged(self) -> Iterator[tuple[int, dict[str, Any] | None, OrderRow | None]]:
+        """The rows that are not clean, in line order, read into Python in one go: (line,
+        contract column -> text, or None for a row without any value (`,,,`), which the per-row
+        reader skips; the clean order row just before it, if there is one)."""
+        clean = self.clean.to_pylist()
+        rows = [row for row, ok in enumerate(clean) if not ok]
+        if not rows:
+            return
+        after_clean = [row for row in rows if row > 0 and clean[row - 1]]
+        before = dict(zip(after_clean, self._order_rows([row - 1 for row in after_clean]), strict=True))
+        for row, values in zip(rows, self.table.take(rows).to_pylist(), strict=True):
+            blank = not "".join(values.values()).strip()
+            yield self.first_line + row, None if blank else {n: values[n] for n in self.present}, before.get(row)
 
-    def is_clean(self, row: int) -> bool:
-        return bool(self.clean[row].as_py())
+    def last_order_row(self) -> OrderRow | None:
+        """The last row when it is a clean order (what a line-item row in the next part follows)."""
+        last = self.table.num_rows - 1
+        return self._order_rows([last])[0] if last >= 0 and self.clean[last].as_py() else None
 
-    def values(self, row: int) -> dict[str, str]:
-        """Contract column -> text of one row, as the per-row CSV reader gives it."""
-        return {name: self.table.column(name)[row].as_py() for name in self.present}
+    def _order_rows(self, rows: list[int]) -> list[OrderRow]:
+        """Clean rows as (order id, line, order): what a line-item row after one is compared with."""
+        names = [name for name in Order._fields if name != "record"]
+        indices = pa.array(rows, pa.int64())
+        taken = pa.table({name: self.fields[name].take(indices) for name in names}).to_pylist()
+        return [(values["order_id"], self.first_line + row, Order(**values, record={}))
+                for row, values in zip(rows, taken, strict=True)]
 
-    def blank(self, row: int) -> bool:
-        """A row with no value at all (`,,,`), which the per-row reader skips."""
-        return not "".join(self.table.slice(row, 1).to_pylist()[0].values()).strip()
 
-    def order(self, row: int) -> Order:
-        """The order of a clean row (what a line-item row after it is compared with)."""
-        values = {name: self.fields[name][row].as_py() for name in Order._fields if name != "record"}
-        return Order(**values, record={})
-
-    def line(self, row: int) -> int:
-        return row + self.lines[0].as_py() if len(self.lines) else row
+# the last order row of a file read so far: its id, line and order (None when rejected)
+OrderRow = tuple[str, int, Order | None]
 
 
 # a column judged by the per-row rules: is the value acceptable, and what is written

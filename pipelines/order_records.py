@@ -214,14 +214,12 @@ class _Reading:
     def part(self, part: CsvPart) -> None:
         """Rows Arrow read and judged: the clean ones written as Arrow converted them, the rest
         given to `record` in line order, each after the order row before it."""
-        for row in part.unclean():
-            if row > 0 and part.is_clean(row - 1):
-                self.previous = (part.fields["order_id"][row - 1].as_py(), part.line(row - 1), part.order(row - 1))
-            if not part.blank(row):
-                self.record(part.line(row), part.values(row))
-        rows = part.table.num_rows
-        if rows and part.is_clean(rows - 1):
-            self.previous = (part.fields["order_id"][rows - 1].as_py(), part.line(rows - 1), part.order(rows - 1))
+        for line, values, after in part.unjudged():
+            if after is not None:
+                self.previous = after
+            if values is not None:
+                self.record(line, values)
+        self.previous = part.last_order_row() or self.previous
         clean = part.clean
         kept = pc.sum(clean).as_py() or 0
         if kept:
