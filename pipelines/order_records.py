@@ -1,10 +1,13 @@
 """Backend order records read, validated and hashed into raw.orders rows, in any process.
 
-Files are CSV, Parquet or JSON Lines exports in the user's column names. Customer PII is
-normalized and SHA-256 hashed here, in Python, so that plaintext never reaches dlt, its load
-packages or the warehouse; only the `*_sha256` columns are written. pipelines/orders.py hands
-large inputs to worker processes one file per task (pipelines/spill.py), so this module imports
-no dlt; database and API sources use `parse_order` and `to_row` too (sources/orders_sink.py).
+Files are CSV, Parquet or JSON Lines exports in the user's column names. A CSV file that
+Arrow reads as Python's csv module would is judged column by column (pipelines/order_csv.py);
+every other record goes through `parse_order`. Customer PII is normalized and SHA-256 hashed
+by column when a batch of rows is made (`orders_batch`, pipelines/order_pii.py), in this
+process, so that plaintext never reaches dlt, its load packages, a spill file or the
+warehouse; only the `*_sha256` columns are written. pipelines/orders.py hands large inputs to
+worker processes one file per task (pipelines/spill.py), so this module imports no dlt;
+database and API sources use `valid_order` and `OrderRows` too (sources/orders_sink.py).
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines import order_pii
 from pipelines.files import InputError, csv_records, is_gzip, numbered_lines
+from pipelines.order_pii import PII_COLUMNS
+from pipelines.order_pii import text as _text
 from pipelines.rejects import (
     CHUNK_ROWS,
     Parsed,
@@ -46,8 +53,10 @@ from pipelines.tables import (
     Column,
     Table,
 )
-from signal_audit_core import pii
 from signal_audit_core.config import ORDER_COLUMNS, REQUIRED_ORDER_COLUMNS, OrdersConfig
+
+if TYPE_CHECKING:
+    from pipelines.order_csv import CsvPart
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +90,6 @@ ORDERS = Table(
     ),
 )
 
-PII_COLUMNS = ("email", "phone", "first_name", "last_name", "city", "state", "zip", "country")
 # Fields an order's first row carries and its line-item rows leave blank (Shopify's export).
 ORDER_LEVEL = ("status", "total_value", "currency")
 
@@ -137,46 +145,94 @@ class OrdersSpilled(Spilled):
 
 
 def parse_file(path: Path, spill: Path, config: OrdersConfig) -> OrdersSpilled:
-    """Every record of `path` as its raw.orders row (PII hashed), or rejected, in file order;
-    line-item rows folded into their order.
+    """Every record of `path` as its raw.orders row (PII hashed), or rejected; line-item rows
+    folded into their order.
 
     Raises InputError when the file has rows and every one of them was rejected: that is a
     column mapped to the wrong field (or the wrong file), not thousands of bad orders.
     """
-    tz = ZoneInfo(config.naive_timezone)
-    records = _READERS[file_format(path)](path, config)
-    summary = RejectSummary()
-    loaded = line_items = 0
-    previous: tuple[str, int, Order | None] | None = None  # the last order row: id, line, order
+    from pipelines import order_csv  # it builds on this module's rules
+
+    fmt = file_format(path)
+    csv_file = order_csv.read(path, config) if fmt == "csv" else None
     with SpillWriter(path, spill, ORDERS) as out:
-        for line, values in records:
-            if isinstance(values, str):
-                out.reject(line, values)
-                summary.note(values)
-                continue
-            order_id = _text(values.get("order_id"))
-            if previous is not None and order_id == previous[0] and _continues(values):
-                problem = continuation(values, previous)
-                if problem is None:
-                    line_items += 1
-                else:
-                    out.reject(line, problem)
-                    summary.note("line-item rows contradicted their order")
-                continue
-            result = order_row(values, Position(str(path), line), tz, config.default_phone_region)
-            if isinstance(result, Rejected):
-                out.reject(line, result.reason)
-                summary.note(result.reason, values)
-                previous = (order_id, line, None) if order_id is not None else None
-            else:
-                out.row(result[1])
-                loaded += 1
-                previous = (result[0].order_id, line, result[0])
-    if loaded == 0 and line_items == 0 and summary.causes:
-        raise InputError(summary.all_rejected(
+        reading = _Reading(path, out, config)
+        if csv_file is None:
+            for line, values in _READERS[fmt](path, config):
+                reading.record(line, values)
+        else:
+            for part in csv_file.parts(reading.tz):
+                reading.part(part)
+        reading.flush()
+    if reading.loaded == 0 and reading.line_items == 0 and reading.summary.causes:
+        raise InputError(reading.summary.all_rejected(
             f"orders file {path}", "check orders.columns in signal_audit.yml"))
     spilled = out.spilled
-    return OrdersSpilled(spilled.path, spilled.rows, spilled.rejects, line_items)
+    return OrdersSpilled(spilled.path, spilled.rows, spilled.rejects, reading.line_items)
+
+
+class _Reading:
+    """One order file read in line order: what each record is (an order, a line-item row, a
+    reject), with the last order row remembered for the line-item rows after it."""
+
+    def __init__(self, path: Path, out: SpillWriter, config: OrdersConfig) -> None:
+        self.path, self.out = path, out
+        self.tz = ZoneInfo(config.naive_timezone)
+        self.rows = OrderRows(config.default_phone_region)
+        self.summary = RejectSummary()
+        self.loaded = self.line_items = 0
+        self.previous: tuple[str, int, Order | None] | None = None  # the last order row: id, line, order
+
+    def record(self, line: int, values: dict[str, Any] | str) -> None:
+        """One record (contract column -> value), or why the reader could not read it."""
+        if isinstance(values, str):
+            self.out.reject(line, values)
+            self.summary.note(values)
+            return
+        order_id = _text(values.get("order_id"))
+        previous = self.previous
+        if previous is not None and order_id == previous[0] and _continues(values):
+            problem = continuation(values, previous)
+            if problem is None:
+                self.line_items += 1
+            else:
+                self.out.reject(line, problem)
+                self.summary.note("line-item rows contradicted their order")
+            return
+        result = valid_order(values, Position(str(self.path), line), self.tz)
+        if isinstance(result, Rejected):
+            self.out.reject(line, result.reason)
+            self.summary.note(result.reason, values)
+            self.previous = (order_id, line, None) if order_id is not None else None
+            return
+        self.rows.add(result)
+        self.loaded += 1
+        self.previous = (result.value.order_id, line, result.value)
+        if len(self.rows) == CHUNK_ROWS:
+            self.out.batch(self.rows.batch())
+
+    def part(self, part: CsvPart) -> None:
+        """Rows Arrow read and judged: the clean ones written as Arrow converted them, the rest
+        given to `record` in line order, each after the order row before it."""
+        for line, values, after in part.unjudged():
+            if after is not None:
+                self.previous = after
+            if values is not None:
+                self.record(line, values)
+        self.previous = part.last_order_row() or self.previous
+        clean = part.clean
+        kept = pc.sum(clean).as_py() or 0
+        if kept:
+            fields = {name: pc.filter(values, clean) for name, values in part.fields.items()}
+            fields["_source_file"] = pa.array([str(self.path)] * kept, pa.string())
+            plaintext = {name: pc.filter(part.table.column(name), clean)
+                         for name in PII_COLUMNS if name in part.present}
+            self.out.batch(orders_batch(fields, plaintext, kept, self.rows.default_phone_region))
+            self.loaded += kept
+
+    def flush(self) -> None:
+        if len(self.rows):
+            self.out.batch(self.rows.batch())
 
 
 def _continues(values: Mapping[str, Any]) -> bool:
@@ -202,56 +258,56 @@ def continuation(values: Mapping[str, Any], previous: tuple[str, int, Order | No
     return None
 
 
-def order_row(
-    values: Mapping[str, Any], position: Position, tz: ZoneInfo, default_phone_region: str | None
-) -> tuple[Order, tuple[Any, ...]] | Rejected:
-    """The valid order and its raw.orders row (PII hashed), or why the record is rejected.
+def valid_order(values: Mapping[str, Any], position: Position, tz: ZoneInfo) -> Parsed[Order] | Rejected:
+    """The valid order, or why the record is rejected.
 
     No value stops a load: one that fails in a way not foreseen below (an overflow in a
     library, text Python cannot encode) rejects its record with the kind of failure.
     """
     try:
-        parsed = parse_order(values, position, tz)
-        if isinstance(parsed, Rejected):
-            return parsed
-        return parsed.value, to_row(parsed, default_phone_region)
+        return parse_order(values, position, tz)
     except (ArithmeticError, ValueError, TypeError, LookupError, RecursionError, UnicodeError) as exc:
         return Rejected(position, f"unreadable record ({type(exc).__name__})")
 
 
-def to_row(parsed: Parsed[Order], default_phone_region: str | None) -> tuple[Any, ...]:
-    """The raw.orders row: plaintext PII in, hashes out (normalization per signal_audit_core.pii)."""
-    order = parsed.value
-    p = {name: _text(order.record.get(name)) for name in PII_COLUMNS}
-    country = p["country"]
-    # A number written without its country code is read in the order's country, when that is
-    # a usable ISO alpha-2 code ("United States" is not), else in the configured default.
-    usable = country is not None and len(country) == 2 and country.isalpha()
-    region = country if usable else default_phone_region
-    phone_sha256, phone_e164_sha256 = pii.phone_sha256(p["phone"], region)
-    return (
-        order.order_id,
-        order.created_at,
-        order.status,
-        order.total_value,
-        order.currency,
-        order.sales_channel,
-        order.checkout_type,
-        order.customer_id,
-        pii.email_sha256(p["email"]),
-        phone_sha256,
-        phone_e164_sha256,
-        pii.name_sha256(p["first_name"]),
-        pii.name_sha256(p["last_name"]),
-        pii.city_sha256(p["city"]),
-        pii.state_sha256(p["state"]),
-        pii.zip_sha256(p["zip"], country),
-        pii.country_sha256(country),
-        order.marketing_consent,
-        order.is_test,
-        parsed.position.file,
-        parsed.position.line,
-    )
+class OrderRows:
+    """Valid orders gathered into raw.orders batches; PII hashed by column when a batch is made
+    (pipelines/order_pii.py), so each distinct value is normalized and hashed once per batch."""
+
+    def __init__(self, default_phone_region: str | None) -> None:
+        self.default_phone_region = default_phone_region
+        self._orders: list[Parsed[Order]] = []
+
+    def add(self, parsed: Parsed[Order]) -> None:
+        self._orders.append(parsed)
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+    def batch(self) -> pa.RecordBatch:
+        """The gathered orders as one batch in raw.orders' schema; the gathering starts over."""
+        orders, self._orders = self._orders, []
+        fields = {name: pa.array([getattr(p.value, name) for p in orders], ORDERS.arrow_schema.field(name).type)
+                  for name in _ORDER_FIELDS}
+        fields["_source_file"] = pa.array([p.position.file for p in orders], pa.string())
+        fields["_source_line"] = pa.array([p.position.line for p in orders], pa.int64())
+        plaintext = {name: pa.array([_text(p.value.record.get(name)) for p in orders], pa.string())
+                     for name in PII_COLUMNS}
+        return orders_batch(fields, plaintext, len(orders), self.default_phone_region)
+
+
+# raw.orders columns an Order holds as they are written
+_ORDER_FIELDS = ("order_id", "created_at", "status", "total_value", "currency", "sales_channel",
+                 "checkout_type", "customer_id", "marketing_consent", "is_test")
+
+
+def orders_batch(
+    fields: Mapping[str, pa.Array], plaintext: Mapping[str, pa.Array], rows: int, default_phone_region: str | None
+) -> pa.RecordBatch:
+    """A raw.orders batch: `fields` by column name, and the hashes of the PII columns in
+    `plaintext` (normalization per signal_audit_core.pii). No plaintext column is written."""
+    columns = {**fields, **order_pii.hashed(plaintext, rows, default_phone_region)}
+    return pa.RecordBatch.from_arrays([columns[name] for name in ORDERS.arrow_schema.names], schema=ORDERS.arrow_schema)
 
 
 def parse_order(
@@ -430,19 +486,6 @@ def _source_columns(path: Path, available: Sequence[str], config: OrdersConfig) 
 
 
 # --- value parsing ------------------------------------------------------------------------
-
-def _text(value: Any) -> str | None:
-    """Trimmed text, None when empty; whole floats lose their `.0` (ids read as floats)."""
-    if isinstance(value, str):
-        return value.strip() or None
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip() or None
-
 
 def _timestamp(value: Any, tz: ZoneInfo) -> dt.datetime | None:
     """In UTC; None when not a timestamp. One that falls outside the years 1-9999 once in UTC

@@ -80,6 +80,11 @@ class SpillWriter:
         if len(self._rows) == CHUNK_ROWS:
             self._write_rows()
 
+    def batch(self, batch: pa.RecordBatch) -> None:
+        """Rows already in the table's schema (`extra` included), written as they are."""
+        self._write_rows()
+        self._rows_out.write_batch(batch)
+
     def reject(self, line: int, reason: str) -> None:
         self._rejects.append((line, reason))
         if len(self._rejects) == CHUNK_ROWS:

@@ -1,9 +1,9 @@
 """Orders read from a database or an API, into the same raw.orders rows as orders from files.
 
 Each source maps its records onto the contract's columns (plaintext PII included) and hands
-them here; validation, normalization and hashing are the file pipeline's own (`parse_order`,
-`to_row`), so there is one implementation of what an order is and how PII is hashed.
-Nothing is written before `to_row` has replaced the plaintext with hashes.
+them here; validation, normalization and hashing are the file pipeline's own (`valid_order`,
+`OrderRows`), so there is one implementation of what an order is and how PII is hashed.
+Nothing is written before `OrderRows` has replaced the plaintext with hashes.
 
 Where a row came from: `_source_file` is the record's address (the API URL of the record, or
 the database table and key), `_source_line` its position in this run. When a run reads one
@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from dlt.extract.items import DataItemWithMeta
 
-from pipelines.order_records import ORDERS, order_row, unencodable
-from pipelines.rejects import Position, Rejected, Tally, emit
+from pipelines.order_records import ORDERS, OrderRows, unencodable, valid_order
+from pipelines.rejects import CHUNK_ROWS, Position, Rejected, Tally, emit
 from signal_audit_core.config import OrdersConfig
 
 # (the record's address, contract column -> value, or why the record cannot be read)
@@ -60,7 +61,8 @@ class OrdersSink:
     def chunks(self, records: Iterable[Record]) -> Iterator[DataItemWithMeta]:
         tz = ZoneInfo(self.config.naive_timezone)
 
-        def rows() -> Iterator[tuple[Any, ...] | Rejected]:
+        def rows() -> Iterator[pa.RecordBatch | Rejected]:
+            valid = OrderRows(self.config.default_phone_region)
             for address, values in records:
                 self.read += 1
                 position = Position(address, self.read)
@@ -68,7 +70,14 @@ class OrdersSink:
                 if problem is not None:
                     yield Rejected(position, problem)
                     continue
-                result = order_row(values, position, tz, self.config.default_phone_region)
-                yield result if isinstance(result, Rejected) else result[1]
+                result = valid_order(values, position, tz)
+                if isinstance(result, Rejected):
+                    yield result
+                    continue
+                valid.add(result)
+                if len(valid) == CHUNK_ROWS:
+                    yield valid.batch()
+            if len(valid):
+                yield valid.batch()
 
         yield from emit("orders", ORDERS, rows(), self.tally, ensure_tables=False)
