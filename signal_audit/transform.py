@@ -31,6 +31,14 @@ from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError, lo
 
 
 @dataclass(frozen=True)
+class BuildState:
+    """How the warehouse stands against the project and the loads (macros/build_state.sql)."""
+
+    current: bool  # every node was built from this project, these settings and these loads
+    seeds_current: bool  # every seed's table holds its file as it is now
+
+
+@dataclass(frozen=True)
 class DbtOutcome:
     success: bool
     nodes: int
@@ -48,15 +56,43 @@ _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapsh
 Progress = Callable[[int, int, str], None]  # (nodes done, nodes in total, name of the last node)
 
 
+def build_state(warehouse: Path, audit_vars: dict[str, Any], target_path: Path | None = None) -> BuildState:
+    """Whether a build would change anything: `dbt run-operation audit_build_state`, with the
+    build's own vars, so a changed setting counts. Anything unexpected says "not current"."""
+    command = [dbt_executable(), "--quiet", "run-operation", "audit_build_state", *_project_args(target_path),
+               "--vars", json.dumps(_build_vars(audit_vars))]
+    ran = subprocess.run(command, env={**os.environ, WAREHOUSE_ENV: str(warehouse)},
+                         capture_output=True, text=True, check=False)
+    for line in reversed(ran.stdout.splitlines()):
+        try:
+            state = json.loads(line)
+            return BuildState(state["current"] is True, state["seeds_current"] is True)
+        except (ValueError, KeyError, TypeError):
+            continue
+    return BuildState(False, False)
+
+
 def dbt_build(
     warehouse: Path,
     audit_vars: dict[str, Any],
     target_path: Path | None = None,
     progress: Progress | None = None,
     full_refresh: bool = False,
+    skip_seeds: bool = False,
 ) -> DbtOutcome:
-    """`dbt build` in its own process; `progress` is called as each node finishes."""
-    return _run_dbt_build(warehouse, {**audit_vars, "gate_on": "none"}, target_path, progress, full_refresh)
+    """`dbt build` in its own process; `progress` is called as each node finishes. `skip_seeds`
+    when build_state() found every seed's table equal to its file: they are not reloaded."""
+    return _run_dbt_build(warehouse, _build_vars(audit_vars), target_path, progress, full_refresh,
+                          skip_seeds and not full_refresh)
+
+
+def _build_vars(audit_vars: dict[str, Any]) -> dict[str, Any]:
+    return {**audit_vars, "gate_on": "none"}
+
+
+def _project_args(target_path: Path | None) -> list[str]:
+    return ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            "--target-path", str(target_path or PROJECT_DIR / "target")]
 
 
 def _run_dbt_build(
@@ -65,6 +101,7 @@ def _run_dbt_build(
     target_path: Path | None,
     progress: Progress | None,
     full_refresh: bool,
+    skip_seeds: bool = False,
 ) -> DbtOutcome:
     target = target_path or PROJECT_DIR / "target"
     command = [
@@ -73,10 +110,8 @@ def _run_dbt_build(
         # dbt's unit tests pin SQL logic on fixtures, not the user's data: they run in this
         # project's test suite (tests/python/test_dbt_unit_tests.py), as dbt recommends,
         # not in every audit
-        "--exclude-resource-type", "unit_test",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(target),
+        "--exclude-resource-type", "unit_test", *(["--exclude-resource-type", "seed"] if skip_seeds else []),
+        *_project_args(target),
         "--vars", json.dumps(audit_vars),
         "--log-format", "json",  # one event per line on stdout: progress without parsing prose
         "--log-format-file", "text",
