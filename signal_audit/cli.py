@@ -256,7 +256,7 @@ def _load(config: Config, reload_all: bool = False) -> None:
 
 
 def _build(config: Config, full_refresh: bool = False) -> None:
-    from signal_audit.transform import BuildState, build_state, dbt_build
+    from signal_audit.transform import dbt_build
 
     ensure_writable(config.warehouse)
     if not _has_loaded_data(config.warehouse):
@@ -265,21 +265,18 @@ def _build(config: Config, full_refresh: bool = False) -> None:
     with Stage("build models and tests (dbt build)") as stage:
         stage.note("reading the project")
         # nothing loaded since the last build and nothing in the project or settings changed:
-        # a build would rewrite the same rows (macros/build_state.sql), so it is skipped
-        state = BuildState(False, False) if full_refresh else build_state(config.warehouse, config.audit)
-        if not state.current:
-            outcome = dbt_build(config.warehouse, config.audit, progress=stage.progress, full_refresh=full_refresh,
-                                skip_seeds=state.seeds_current)
-    if state.current:
-        print("    nothing new since the last build (no new load; models, seeds, tests and settings "
-              "unchanged): the build is skipped")
+        # the build would rewrite the same rows, so dbt skips it (macros/build_state.sql)
+        outcome = dbt_build(config.warehouse, config.audit, progress=stage.progress, full_refresh=full_refresh)
+    if outcome.skipped:
+        print("    nothing new since the last build (no new data; models, seeds, tests and settings "
+              "unchanged): no node rebuilt")
         return
     if not outcome.success:
         if any(is_lock_conflict(failure) for failure in outcome.failures):
             raise in_use(config.warehouse)  # a notebook or BI tool opened the file meanwhile
         details = "\n  ".join(outcome.failures) or "see logs/dbt.log"
         raise StageFailed(f"dbt build failed:\n  {details}")
-    seeds = " (seeds unchanged since they were loaded, not reloaded)" if state.seeds_current else ""
+    seeds = " (seeds unchanged since they were loaded, not reloaded)" if outcome.seeds_skipped else ""
     print(f"    {outcome.nodes} models, seeds and tests passed{seeds}")
 
 

@@ -27,15 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from signal_audit.dbt_process import STATE_KEY
 from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError, load_config
-
-
-@dataclass(frozen=True)
-class BuildState:
-    """How the warehouse stands against the project and the loads (macros/build_state.sql)."""
-
-    current: bool  # every node was built from this project, these settings and these loads
-    seeds_current: bool  # every seed's table holds its file as it is now
 
 
 @dataclass(frozen=True)
@@ -43,6 +36,8 @@ class DbtOutcome:
     success: bool
     nodes: int
     failures: tuple[str, ...]  # "<node>: <message>" for every error or failed test
+    skipped: bool = False  # nothing new and nothing changed: no node ran (macros/build_state.sql)
+    seeds_skipped: bool = False  # every seed's table held its file: the seeds were not reloaded
 
 
 def dbt_executable() -> str:
@@ -56,43 +51,18 @@ _RESULT_EVENTS = {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapsh
 Progress = Callable[[int, int, str], None]  # (nodes done, nodes in total, name of the last node)
 
 
-def build_state(warehouse: Path, audit_vars: dict[str, Any], target_path: Path | None = None) -> BuildState:
-    """Whether a build would change anything: `dbt run-operation audit_build_state`, with the
-    build's own vars, so a changed setting counts. Anything unexpected says "not current"."""
-    command = [dbt_executable(), "--quiet", "run-operation", "audit_build_state", *_project_args(target_path),
-               "--vars", json.dumps(_build_vars(audit_vars))]
-    ran = subprocess.run(command, env={**os.environ, WAREHOUSE_ENV: str(warehouse)},
-                         capture_output=True, text=True, check=False)
-    for line in reversed(ran.stdout.splitlines()):
-        try:
-            state = json.loads(line)
-            return BuildState(state["current"] is True, state["seeds_current"] is True)
-        except (ValueError, KeyError, TypeError):
-            continue
-    return BuildState(False, False)
-
-
 def dbt_build(
     warehouse: Path,
     audit_vars: dict[str, Any],
     target_path: Path | None = None,
     progress: Progress | None = None,
     full_refresh: bool = False,
-    skip_seeds: bool = False,
 ) -> DbtOutcome:
-    """`dbt build` in its own process; `progress` is called as each node finishes. `skip_seeds`
-    when build_state() found every seed's table equal to its file: they are not reloaded."""
-    return _run_dbt_build(warehouse, _build_vars(audit_vars), target_path, progress, full_refresh,
-                          skip_seeds and not full_refresh)
-
-
-def _build_vars(audit_vars: dict[str, Any]) -> dict[str, Any]:
-    return {**audit_vars, "gate_on": "none"}
-
-
-def _project_args(target_path: Path | None) -> list[str]:
-    return ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str(target_path or PROJECT_DIR / "target")]
+    """`dbt build` in its own process; `progress` is called as each node finishes. Unless
+    `full_refresh`, the same process first asks the warehouse whether anything changed since
+    the last build (signal_audit/dbt_process.py): if nothing did, no node runs (`skipped`);
+    seeds whose files did not change are not reloaded (`seeds_skipped`)."""
+    return _run_dbt_build(warehouse, {**audit_vars, "gate_on": "none"}, target_path, progress, full_refresh)
 
 
 def _run_dbt_build(
@@ -101,31 +71,36 @@ def _run_dbt_build(
     target_path: Path | None,
     progress: Progress | None,
     full_refresh: bool,
-    skip_seeds: bool = False,
 ) -> DbtOutcome:
     target = target_path or PROJECT_DIR / "target"
     command = [
-        dbt_executable(), "build",
-        *(["--full-refresh"] if full_refresh else []),
-        # dbt's unit tests pin SQL logic on fixtures, not the user's data: they run in this
-        # project's test suite (tests/python/test_dbt_unit_tests.py), as dbt recommends,
-        # not in every audit
-        "--exclude-resource-type", "unit_test", *(["--exclude-resource-type", "seed"] if skip_seeds else []),
-        *_project_args(target),
+        sys.executable, "-m", "signal_audit.dbt_process", "no-state" if full_refresh else "check-state",
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(target),
         "--vars", json.dumps(audit_vars),
         "--log-format", "json",  # one event per line on stdout: progress without parsing prose
         "--log-format-file", "text",
+        "--", *(["--full-refresh"] if full_refresh else []),
+        # dbt's unit tests pin SQL logic on fixtures, not the user's data: they run in this
+        # project's test suite (tests/python/test_dbt_unit_tests.py), as dbt recommends,
+        # not in every audit
+        "--exclude-resource-type", "unit_test",
     ]
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # never read a previous run's results
     env = {**os.environ, WAREHOUSE_ENV: str(warehouse)}
     errors: list[str] = []
+    state: dict[str, bool] = {}
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None
         done = total = 0
         for line in proc.stdout:
             try:
                 event = json.loads(line)
+                if STATE_KEY in event:
+                    state = event[STATE_KEY]
+                    continue
                 info, data = event["info"], event.get("data", {})
             except (ValueError, KeyError, TypeError):
                 if line.strip():
@@ -139,6 +114,8 @@ def _run_dbt_build(
                 if progress is not None:
                     progress(done, max(total, done), data.get("node_info", {}).get("node_name", ""))
         returncode = proc.wait()
+    if returncode == 0 and state.get("current"):
+        return DbtOutcome(True, 0, (), skipped=True)
     if not results_file.exists():
         message = " ".join(_what_to_fix(e) for e in errors[-5:]) or f"exit code {returncode}"
         return DbtOutcome(False, 0, (f"dbt could not run: {message}",))
@@ -148,7 +125,7 @@ def _run_dbt_build(
         for r in results
         if r["status"] in ("error", "fail")
     )
-    return DbtOutcome(returncode == 0, len(results), failures)
+    return DbtOutcome(returncode == 0, len(results), failures, seeds_skipped=bool(state.get("seeds_current")))
 
 
 def _what_to_fix(error: str) -> str:
