@@ -4,11 +4,12 @@
     After every build (on-run-end), each node that succeeded records its state: the node's
     fingerprint (macros/fingerprint.sql: its file, the project macros it calls, the vars they
     read, and its parents' fingerprints) plus its config and docs, and the data the build saw
-    (each raw table's row count and newest load). A node that failed or was
-    skipped loses its row. `audit_build_state()` (`dbt run-operation audit_build_state`, run
-    by the CLI before a build) compares them with the project and the loads as they are now:
-      - current: every node dbt build would run recorded this state and these loads, so a
-        build would change nothing (signal_audit/transform.py skips it);
+    (each raw table's row count and newest load). A node that failed or was skipped loses
+    its row. `audit_build_state()` (`dbt run-operation audit_build_state`; the CLI runs it in
+    the build's own dbt process, signal_audit/dbt_process.py) compares them with the project
+    and the data as they are now:
+      - current: every node dbt build would run recorded this state and this data, so a
+        build would change nothing (the CLI skips it);
       - seeds_current: every seed recorded this state, so reloading them would load the same
         rows (the CLI then builds with seeds excluded).
     Seeds do not read data, so their rows are compared without the loads. -#}
