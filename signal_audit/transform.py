@@ -5,8 +5,11 @@ process, and DuckDB refuses a second handle with another configuration (the read
 the checks use), so sharing a process would lock the checks out.
 
 The event-level models and the daily marts are incremental (macros/incremental.sql): a daily
-run reads only what arrived. dbt itself rebuilds a model whose SQL, settings or seeds changed
-since its last build (macros/fingerprint.sql), so plain `dbt build` and this agree.
+run reads only what arrived. The process (signal_audit/dbt_process.py) parses the project once,
+asks the warehouse whether anything changed since the last build (macros/build_state.sql) and
+builds only if something did, without the seeds when their files did not change. dbt itself
+rebuilds a model whose SQL, settings or seeds changed since its last build
+(macros/fingerprint.sql), so plain `dbt build` and this agree.
 
 Plain dbt reads the settings in dbt_project.yml `vars:` and `--vars`; `python -m
 signal_audit.transform [signal_audit.yml]` prints a settings file's `audit:` section as the
