@@ -264,13 +264,20 @@ def _build(config: Config, full_refresh: bool = False) -> None:
                           "with your inputs (or `signal-audit run`) first")
     with Stage("build models and tests (dbt build)") as stage:
         stage.note("reading the project")
+        # nothing loaded since the last build and nothing in the project or settings changed:
+        # the build would rewrite the same rows, so dbt skips it (macros/build_state.sql)
         outcome = dbt_build(config.warehouse, config.audit, progress=stage.progress, full_refresh=full_refresh)
+    if outcome.skipped:
+        print("    nothing new since the last build (no new data; models, seeds, tests and settings "
+              "unchanged): no node rebuilt")
+        return
     if not outcome.success:
         if any(is_lock_conflict(failure) for failure in outcome.failures):
             raise in_use(config.warehouse)  # a notebook or BI tool opened the file meanwhile
         details = "\n  ".join(outcome.failures) or "see logs/dbt.log"
         raise StageFailed(f"dbt build failed:\n  {details}")
-    print(f"    {outcome.nodes} models, seeds and tests passed")
+    seeds = " (seeds unchanged since they were loaded, not reloaded)" if outcome.seeds_skipped else ""
+    print(f"    {outcome.nodes} models, seeds and tests passed{seeds}")
 
 
 def _has_loaded_data(warehouse: Path) -> bool:

@@ -5,8 +5,11 @@ process, and DuckDB refuses a second handle with another configuration (the read
 the checks use), so sharing a process would lock the checks out.
 
 The event-level models and the daily marts are incremental (macros/incremental.sql): a daily
-run reads only what arrived. dbt itself rebuilds a model whose SQL, settings or seeds changed
-since its last build (macros/fingerprint.sql), so plain `dbt build` and this agree.
+run reads only what arrived. The process (signal_audit/dbt_process.py) parses the project once,
+asks the warehouse whether anything changed since the last build (macros/build_state.sql) and
+builds only if something did, without the seeds when their files did not change. dbt itself
+rebuilds a model whose SQL, settings or seeds changed since its last build
+(macros/fingerprint.sql), so plain `dbt build` and this agree.
 
 Plain dbt reads the settings in dbt_project.yml `vars:` and `--vars`; `python -m
 signal_audit.transform [signal_audit.yml]` prints a settings file's `audit:` section as the
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from signal_audit.dbt_process import STATE_KEY
 from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError, load_config
 
 
@@ -35,6 +39,8 @@ class DbtOutcome:
     success: bool
     nodes: int
     failures: tuple[str, ...]  # "<node>: <message>" for every error or failed test
+    skipped: bool = False  # nothing new and nothing changed: no node ran (macros/build_state.sql)
+    seeds_skipped: bool = False  # every seed's table held its file: the seeds were not reloaded
 
 
 def dbt_executable() -> str:
@@ -55,7 +61,10 @@ def dbt_build(
     progress: Progress | None = None,
     full_refresh: bool = False,
 ) -> DbtOutcome:
-    """`dbt build` in its own process; `progress` is called as each node finishes."""
+    """`dbt build` in its own process; `progress` is called as each node finishes. Unless
+    `full_refresh`, the same process first asks the warehouse whether anything changed since
+    the last build (signal_audit/dbt_process.py): if nothing did, no node runs (`skipped`);
+    seeds whose files did not change are not reloaded (`seeds_skipped`)."""
     return _run_dbt_build(warehouse, {**audit_vars, "gate_on": "none"}, target_path, progress, full_refresh)
 
 
@@ -68,29 +77,33 @@ def _run_dbt_build(
 ) -> DbtOutcome:
     target = target_path or PROJECT_DIR / "target"
     command = [
-        dbt_executable(), "build",
-        *(["--full-refresh"] if full_refresh else []),
-        # dbt's unit tests pin SQL logic on fixtures, not the user's data: they run in this
-        # project's test suite (tests/python/test_dbt_unit_tests.py), as dbt recommends,
-        # not in every audit
-        "--exclude-resource-type", "unit_test",
+        sys.executable, "-m", "signal_audit.dbt_process", "no-state" if full_refresh else "check-state",
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(target),
         "--vars", json.dumps(audit_vars),
         "--log-format", "json",  # one event per line on stdout: progress without parsing prose
         "--log-format-file", "text",
+        "--", *(["--full-refresh"] if full_refresh else []),
+        # dbt's unit tests pin SQL logic on fixtures, not the user's data: they run in this
+        # project's test suite (tests/python/test_dbt_unit_tests.py), as dbt recommends,
+        # not in every audit
+        "--exclude-resource-type", "unit_test",
     ]
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # never read a previous run's results
     env = {**os.environ, WAREHOUSE_ENV: str(warehouse)}
     errors: list[str] = []
+    state: dict[str, bool] = {}
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None
         done = total = 0
         for line in proc.stdout:
             try:
                 event = json.loads(line)
+                if STATE_KEY in event:
+                    state = event[STATE_KEY]
+                    continue
                 info, data = event["info"], event.get("data", {})
             except (ValueError, KeyError, TypeError):
                 if line.strip():
@@ -104,6 +117,8 @@ def _run_dbt_build(
                 if progress is not None:
                     progress(done, max(total, done), data.get("node_info", {}).get("node_name", ""))
         returncode = proc.wait()
+    if returncode == 0 and state.get("current"):
+        return DbtOutcome(True, 0, (), skipped=True)
     if not results_file.exists():
         message = " ".join(_what_to_fix(e) for e in errors[-5:]) or f"exit code {returncode}"
         return DbtOutcome(False, 0, (f"dbt could not run: {message}",))
@@ -113,7 +128,7 @@ def _run_dbt_build(
         for r in results
         if r["status"] in ("error", "fail")
     )
-    return DbtOutcome(returncode == 0, len(results), failures)
+    return DbtOutcome(returncode == 0, len(results), failures, seeds_skipped=bool(state.get("seeds_current")))
 
 
 def _what_to_fix(error: str) -> str:

@@ -78,8 +78,9 @@ def run_checks(warehouse: Path, gx_dir: Path = GX_DIR, project_dir: Path = PROJE
     with _warehouse_env(warehouse):
         context = gx.get_context(mode="file", context_root_dir=str(gx_dir))
         try:
-            scorecard = context.checkpoints.get(SCORECARD_CHECKPOINT).run(run_id=run_id)
-            landed = context.checkpoints.get(LANDED_CHECKPOINT).run(run_id=run_id)
+            with _data_docs_built_once(context):
+                scorecard = context.checkpoints.get(SCORECARD_CHECKPOINT).run(run_id=run_id)
+                landed = context.checkpoints.get(LANDED_CHECKPOINT).run(run_id=run_id)
         finally:
             _close_connections(context)
     results = {r.suite_name: r for r in (*scorecard.run_results.values(), *landed.run_results.values())}
@@ -92,6 +93,32 @@ def run_checks(warehouse: Path, gx_dir: Path = GX_DIR, project_dir: Path = PROJE
     )
     index = gx_dir / "uncommitted" / "data_docs" / "local_site" / "index.html"
     return ChecksReport(outcomes, guards, index if index.exists() else None)
+
+
+@contextmanager
+def _data_docs_built_once(context: Any) -> Iterator[None]:
+    """The checkpoints' Data Docs action (gx/checkpoints/*.json) rebuilds the site, its index and
+    every page template once per validation: ten builds a run, most of `check`'s time. Inside
+    this block the action only notes the pages it would build; they are built at the end, in
+    one build per site list, with the same pages and index. GX's own checkpoints, run without
+    signal-audit, keep their action as it is. (UpdateDataDocsAction._build_data_docs is private:
+    GX is pinned, and test_gx_project.py checks that every run's pages are in the Data Docs.)"""
+    from great_expectations.checkpoint.actions import UpdateDataDocsAction
+
+    pending: dict[tuple[str, ...], list[Any]] = {}
+
+    def note(_action: Any, site_names: list[str] | None = None, resource_identifiers: list | None = None) -> dict:
+        pending.setdefault(tuple(site_names or ()), []).extend(resource_identifiers or ())
+        return {}
+
+    build = UpdateDataDocsAction._build_data_docs
+    UpdateDataDocsAction._build_data_docs = note
+    try:
+        yield
+    finally:
+        UpdateDataDocsAction._build_data_docs = build
+    for site_names, identifiers in pending.items():
+        context.build_data_docs(site_names=list(site_names), resource_identifiers=identifiers, build_index=True)
 
 
 def _close_connections(context: Any) -> None:

@@ -43,14 +43,19 @@ def _u(purpose: str, seed: int) -> str:
 
 
 def generate_scale_shop(
-    shop: ScaleShop, out_dir: Path, first_day: int = 0, n_days: int | None = None, memory_limit: str = "1500MB"
+    shop: ScaleShop, out_dir: Path, first_day: int = 0, n_days: int | None = None, memory_limit: str = "1500MB",
+    orders_per_chunk: int = 1_000_000,
 ) -> dict[str, float]:
     """Write days [first_day, first_day + n_days) of the shop (default: all its days) under
     `out_dir` as orders/, delivery_log/ and platform_reports/, one folder per day; return row
     counts and seconds. Order i belongs to day i // orders_per_day, so a later call for the
-    next day adds that day's files and changes none of the earlier ones."""
+    next day adds that day's files and changes none of the earlier ones.
+
+    Days are written in chunks of about `orders_per_chunk` orders: every figure of a day
+    (its events, its report row) comes from that day's orders alone, so chunks change no
+    row of the output, and memory stays that of one chunk whatever the length of the shop
+    (10 million orders as flat as 1 million)."""
     n_days = shop.days - first_day if n_days is None else n_days
-    first_order, end_order = first_day * shop.orders_per_day, (first_day + n_days) * shop.orders_per_day
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     con = duckdb.connect()
@@ -60,11 +65,27 @@ def generate_scale_shop(
     con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("set TimeZone = 'UTC'")  # strftime and date casts of timestamptz follow it
     con.execute("set preserve_insertion_order = false")
+    days_per_chunk = max(1, orders_per_chunk // shop.orders_per_day)
+    counts = {"orders": 0, "events": 0}
+    for chunk_first in range(first_day, first_day + n_days, days_per_chunk):
+        chunk_days = min(days_per_chunk, first_day + n_days - chunk_first)
+        orders, events = _write_days(con, shop, out_dir, chunk_first * shop.orders_per_day,
+                                     (chunk_first + chunk_days) * shop.orders_per_day)
+        counts["orders"] += orders
+        counts["events"] += events
+    con.close()
+    shutil.rmtree(out_dir / ".duckdb_spill", ignore_errors=True)
+    return {**counts, "seconds": round(time.monotonic() - started, 1)}
+
+
+def _write_days(con: duckdb.DuckDBPyConnection, shop: ScaleShop, out_dir: Path,
+                first_order: int, end_order: int) -> tuple[int, int]:
+    """Write the orders [first_order, end_order) (whole days) and their events and reports."""
     s = shop.seed
     start = shop.start_date.isoformat()
 
     con.execute(f"""
-        create temp table orders as
+        create or replace temp table orders as
         with base as (
             select
                 i,
@@ -107,7 +128,7 @@ def generate_scale_shop(
 
     # One row per event: server purchases of counted orders, browser purchases of web orders.
     con.execute(f"""
-        create temp table events as
+        create or replace temp table events as
         with counted as (
             select * from orders where status in ('paid', 'fulfilled', 'refunded') and not is_test
         ),
@@ -201,14 +222,11 @@ def generate_scale_shop(
             left join deduplicated as d using (platform, report_date)
         ) to '{out_dir / "platform_reports"}' (format csv, header true, partition_by (day), overwrite_or_ignore true)
     """)
-    counts = {
-        "orders": con.execute("select count(*) from orders").fetchone()[0],
-        "events": con.execute("select count(*) from events").fetchone()[0],
-        "seconds": round(time.monotonic() - started, 1),
-    }
-    con.close()
-    shutil.rmtree(out_dir / ".duckdb_spill", ignore_errors=True)
-    return counts
+    orders = con.execute("select count(*) from orders").fetchone()[0]
+    events = con.execute("select count(*) from events").fetchone()[0]
+    con.execute("drop table orders")
+    con.execute("drop table events")
+    return orders, events
 
 
 if __name__ == "__main__":
