@@ -30,3 +30,31 @@
     {%- endif -%}
     {{ return(keys) }}
 {%- endmacro %}
+
+{#- Every canonical match key of the seed (email, phone, ...), in name order: raw.delivery_events
+    and the staging models have a key_<match_key> column each. -#}
+{% macro canonical_match_keys() -%}
+    {%- set keys = [] -%}
+    {%- if execute -%}
+        {%- set relation = api.Relation.create(
+            database=target.database, schema=generate_schema_name('reference', none) | trim, identifier='match_keys'
+        ) -%}
+        {%- set keys = run_query("select distinct match_key from " ~ relation ~ " order by match_key").columns[0].values() | list -%}
+    {%- endif -%}
+    {{ return(keys) }}
+{%- endmacro %}
+
+{#- (native_key, match_key) of each key of `platform` in the seed, by native key. -#}
+{% macro platform_key_pairs(platform) -%}
+    {%- set pairs = [] -%}
+    {%- if execute -%}
+        {%- set relation = api.Relation.create(
+            database=target.database, schema=generate_schema_name('reference', none) | trim, identifier='match_keys'
+        ) -%}
+        {%- set rows = run_query(
+            "select native_key, match_key from " ~ relation ~ " where platform = '" ~ platform ~ "' order by native_key"
+        ) -%}
+        {%- for row in rows -%}{%- do pairs.append((row[0], row[1])) -%}{%- endfor -%}
+    {%- endif -%}
+    {{ return(pairs) }}
+{%- endmacro %}

@@ -168,7 +168,12 @@ _RUN_END = " -.("
 # a digit, or two groups of two or more digits after a separator (`-555-12`). Every number
 # _is_phone accepts holds one; most texts that are not phone numbers (hashes, ids, prices,
 # dates, IP addresses) do not.
-_SEEDS = (re.compile(r"\+[0-9(]"), re.compile(r"\([0-9]"), re.compile(r"[-. ()][0-9]{2,}[-. ()]+[0-9]{2}"))
+PHONE_SEEDS = (re.compile(r"\+[0-9(]"), re.compile(r"\([0-9]"), re.compile(r"[-. ()][0-9]{2,}[-. ()]+[0-9]{2}"))
+# For a prefilter in SQL (pipelines/log_sql.py), strictly weaker than the search here: a string
+# can hold a phone number only if it has a seed and a run of 7+ digits that starts where
+# _phone_spans lets one start; an address or an escaped one only with '@', '%' or a backslash.
+PHONE_RUN_HINT = r"(^|[^0-9A-Za-z_+.\-])\+?\(?[0-9]([().\- ]*[0-9]){6}"
+CONTACT_HINT = r"[@%\\]"
 _DIGIT_GROUPS = re.compile(r"[0-9]+")
 _BRACKETED = re.compile(r"\([0-9]{1,5}\)")
 _DATE = re.compile(r"[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}(?![0-9])|[0-9]{1,2}([-./])[0-9]{1,2}\2[0-9]{2,4}$")
@@ -206,7 +211,7 @@ def _phone_spans(text: str) -> list[tuple[int, int]]:
     runs into one (`2026-05-01T12`, a time) is not one."""
     spans: list[tuple[int, int]] = []
     done = 0
-    seeds = [m.span() for pattern in _SEEDS for m in pattern.finditer(text)]
+    seeds = [m.span() for pattern in PHONE_SEEDS for m in pattern.finditer(text)]
     for left, right in sorted(seeds) if len(seeds) > 1 else seeds:
         if left < done:
             continue

@@ -17,7 +17,8 @@ events as (
         event_name,
         event_date,
         is_purchase,
-        user_json
+        {{ match_key_columns() }}
+        channel
     from {{ ref('int_events') }}
     where channel = 'server'
     {%- if is_incremental() %}
@@ -26,22 +27,21 @@ events as (
 
 ),
 
+-- one row per event and key it sent, from the key_<match_key> columns flattened on load
 sent as (
 
     {% for platform in var('platforms') -%}
-        {%- set keys = platform_native_keys(platform) -%}
-        {%- set platform_events -%}
-            select * from events where platform = '{{ platform }}'
-        {%- endset -%}
-        {%- if keys %}
-            {{ explode_json_keys(platform_events, 'user_json', keys) }}
-        {%- else %}
-    -- the seed has no match keys for {{ platform }}
-    select *, cast(null as {{ dbt.type_string() }}) as native_key, cast(null as {{ dbt.type_string() }}) as key_json
+        {%- set pairs = platform_key_pairs(platform) -%}
+        {%- for native_key, match_key in pairs %}
+    select event_key, platform, event_name, event_date, is_purchase,
+        '{{ native_key }}' as native_key, key_{{ match_key }} as key_value
+    from events where platform = '{{ platform }}' and key_{{ match_key }} is not null
+    union all
+        {%- endfor %}
+    {%- endfor %}
+    select event_key, platform, event_name, event_date, is_purchase,
+        cast(null as {{ dbt.type_string() }}) as native_key, cast(null as {{ dbt.type_string() }}) as key_value
     from events where false
-    {%- endif %}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
 
 ),
 
@@ -57,16 +57,12 @@ valued as (
         match_keys.native_key,
         match_keys.must_hash,
         match_keys.validation,
-        case
-            when {{ json_kind('sent.key_json', "'$'") }} = 'ARRAY' then {{ json_value('sent.key_json', "'$[0]'") }}
-            else {{ json_value('sent.key_json', "'$'") }}
-        end as key_value
+        sent.key_value
     from sent
     inner join {{ ref('match_keys') }} as match_keys
         on
             sent.platform = match_keys.platform
             and sent.native_key = match_keys.native_key
-    where sent.key_json is not null
 
 ),
 

@@ -83,9 +83,7 @@ select
     value_raw,
     value_json_type,
     currency_raw,
-    user_json,
-    properties_json,
-    pii_json,
+    {{ match_key_columns() }}
     sent_at,
     http_status,
     platform_error,
