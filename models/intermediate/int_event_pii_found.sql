@@ -1,7 +1,12 @@
 {#- Where customer data was found in an event, outside its must-hash keys, and redacted on load
-    (pipelines/log_lines.py; raw.delivery_event_pii): one row per event, place and kind. An e-mail address or phone
-    number in the page URL, external_id, custom data or any unknown field; plaintext in a
-    must-hash key written in another case (`EM`); what the line's response held counts with
+    (pipelines/log_lines.py, landed in raw.delivery_event_pii): one row per event, place and
+    kind. An e-mail address or phone number in the page URL, external_id, custom data or any
+    unknown field; plaintext in a must-hash key written in another case (`EM`); what the line's
+    response held counts with its first event. What is detected, and what cannot be, is in
+    docs/inputs.md. A view: few events carry findings, and only the pii_hashing check reads them. -#}
+{{ config(materialized='view') }}
+
+with
 
 findings as (
 

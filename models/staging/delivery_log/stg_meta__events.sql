@@ -2,6 +2,7 @@
     body {"data": [event, ...]}; event fields at the top level, customer information in
     `user_data`, purchase details in `custom_data`. A failed request answers {"error": {...}}. -#}
 {#- Incremental: each line's events are staged once (the loader lands a line once). -#}
+-- depends_on: {{ ref('match_keys') }}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
 
 with

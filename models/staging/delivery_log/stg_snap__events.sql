@@ -3,6 +3,7 @@
     `client_dedup_id`; v2 named the order `transaction_id`. A failed request answers
     {"status": "INVALID", "reason": ...}. -#}
 {#- Incremental: each line's events are staged once (the loader lands a line once). -#}
+-- depends_on: {{ ref('match_keys') }}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
 
 with

@@ -3,6 +3,7 @@
     purchase details in `properties`, the page in `page.url`. Business errors come back with
     HTTP 200 and a non-zero `code`. -#}
 {#- Incremental: each line's events are staged once (the loader lands a line once). -#}
+-- depends_on: {{ ref('match_keys') }}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
 
 with
