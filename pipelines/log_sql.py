@@ -9,8 +9,8 @@ writes the JSON compactly and flattens each event of `request.data` into typed c
 the JSON paths of seeds/delivery_log_fields.csv and one `key_<match_key>` column per match key
 of seeds/match_keys.csv. There is one PII detection (signal_audit_core.pii): the SQL only picks
 the lines Python must look at, with patterns that match wherever pii's would
-(pii.CONTACT_HINT, pii.PHONE_RUN_HINT; tests/python/test_log_fast_path.py holds the two
-paths equal).
+(pii.CONTACT_HINT, pii.PHONE_HINT; tests/python/test_log_fast_path.py holds the two paths
+equal).
 
 This module imports no dlt: tests and benchmarks read files with it directly.
 """
@@ -38,13 +38,14 @@ CHUNK_LINES = 200_000
 # A line with more brackets than this may be nested deeper than orjson writes (254 levels):
 # Python judges it.
 MAX_BRACKETS = 200
-# Which strings Python must search for contacts (pii.PHONE_RUN_HINT, pii.PHONE_SEEDS); an IP
-# address as a whole string is never a phone number (pii._is_phone) and most events carry one.
-PHONE_SEEDS = "|".join(seed.pattern for seed in pii.PHONE_SEEDS)
+# An IP address as a whole string is never a phone number (pii._is_phone), and most events
+# carry one: such strings are left out before pii.PHONE_HINT is looked for.
 IPV4_STRING = r'"[0-9]{1,3}(\.[0-9]{1,3}){3}"'
 # Text that orjson refuses or reads differently from DuckDB: control characters (raw tabs and
 # CRs too), a byte-order mark, NaN and infinities, trailing commas.
 NOT_PLAIN_JSON = r"[\x00-\x1f\x7f\x{feff}]|[:,\[]\s*[-+]?(?i:nan|inf)|,\s*[\]}]"
+# one pass over the line for both
+NOT_PLAIN_OR_CONTACT = f"{NOT_PLAIN_JSON}|{pii.CONTACT_HINT}"
 _ISO = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
         r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])")
 _HASHED = r'(null|""|"[0-9a-f]{64}")'
@@ -71,13 +72,15 @@ class LogReader:
 
     def __init__(
         self, platforms: Mapping[str, Platform], fields: Sequence[LogField], keys: Sequence[str],
-        warehouse: Path | None = None,
+        warehouse: Path | None = None, fast: bool = True,
     ) -> None:
+        """`fast=False` sends every line through parse_line: the reference the fast path is
+        tested against."""
         self.platforms = platforms
         self.con = duckdb.connect(config={"preserve_insertion_order": True})
         self.con.execute("create temp table seen (h uhugeint, file integer, line bigint)")
         self.files: list[str] = []
-        self._clean = _clean_predicate(platforms)
+        self._clean = _clean_predicate(platforms) if fast else "false"
         self._fields = fields
         self._keys = keys
         self._history = warehouse is not None and _attach(self.con, warehouse)
@@ -114,28 +117,25 @@ class LogReader:
         con = self.con
         con.register("input_lines", pa.table({"line": pa.array(numbers, pa.int64()),
                                               "text": pa.array(texts, pa.string())}))
+        # each line's top-level fields read in one parse (their JSON types `t` and texts `s`),
+        # stored before they are judged: a CTE would parse the line again for each use
+        con.execute(f"""
+            create or replace temp table fields as
+            select line, text, sha256(text) as record_id,
+                   case when json_valid(text) then json_type(text, [{_TOP_PATHS}]) end as t,
+                   case when json_valid(text) then json_extract_string(text, [{_TOP_PATHS}]) end as s
+            from input_lines""")
+        con.execute(f"""
+            create or replace temp table parts as
+            select *,
+                   case when t[{_TOP.index('$.request') + 1}] = 'OBJECT'
+                       then json_extract(text, '$.request') end as request_json,
+                   case when coalesce(t[{_TOP.index('$.response') + 1}], 'NULL') <> 'NULL'
+                       then json_extract(text, '$.response') end as response_json
+            from fields""")
         con.execute(f"""
             create or replace temp table chunk as
-            with valid as (
-                select line, text, sha256(text) as record_id, json_valid(text) as valid from input_lines
-            ),
-            typed as (
-                -- each line's fields read in one parse: their JSON types (t) and texts (s)
-                select *,
-                       case when valid then json_type(text, [{_TOP_PATHS}]) end as t,
-                       case when valid then json_extract_string(text, [{_TOP_PATHS}]) end as s
-                from valid
-            ),
-            parts as (
-                select *,
-                       case when t[{_TOP.index('$.request') + 1}] = 'OBJECT'
-                           then json_extract(text, '$.request') end as request_json,
-                       case when coalesce(t[{_TOP.index('$.response') + 1}], 'NULL') <> 'NULL'
-                           then json_extract(text, '$.response') end as response_json
-                from typed
-            )
-            select line, text, record_id, t, s, request_json, response_json,
-                   coalesce(case when t[1] = 'OBJECT' then {self._clean} end, false) as clean
+            select *, coalesce(case when t[1] = 'OBJECT' then {self._clean} end, false) as clean
             from parts""")
         con.unregister("input_lines")
 
@@ -327,13 +327,11 @@ def _clean_predicate(platforms: Mapping[str, Platform]) -> str:
     must_hash = sorted({key for platform in platforms.values() for key in platform.must_hash})
     known = ", ".join(_literal(name) for name in sorted(platforms))
     sent_at = f"try_cast({_s('$.sent_at')} as timestamptz)"
-    # the strings that would land (no backslash: each `"` opens or closes one)
-    strings = (f"""regexp_extract_all(coalesce(cast(request_json as varchar), '') || ' ' || """
-               f"""coalesce(cast(response_json as varchar), '') || ' "' || coalesce({_s('$.pixel_id')}, '') || '"', """
-               f"""'"[^"]*"')""")
-    run, seeds, ip = _literal(pii.PHONE_RUN_HINT), _literal(PHONE_SEEDS), _literal(IPV4_STRING)
-    phones = (f"len(list_filter({strings}, lambda x: regexp_matches(x, {run}) "
-              f"and regexp_matches(x, {seeds}) and not regexp_full_match(x, {ip}))) = 0")
+    # what would land of the request, the response and the pixel id
+    landing = (f"coalesce(cast(request_json as varchar), '') || ' ' || coalesce(cast(response_json as varchar), '') "
+               f"|| ' \"' || coalesce({_s('$.pixel_id')}, '') || '\"'")
+    phones = (f"not regexp_matches(regexp_replace({landing}, {_literal(IPV4_STRING)}, '\"\"', 'g'), "
+              f"{_literal(pii.PHONE_HINT)})")
     return f"""(
         len(json_keys(text)) = len(list_distinct(json_keys(text)))
         and {_t('$.platform')} = 'VARCHAR'
@@ -356,8 +354,7 @@ def _clean_predicate(platforms: Mapping[str, Platform]) -> str:
             lambda e: coalesce(json_type(e), '') <> 'OBJECT' or len(json_keys(e)) = len(list_distinct(json_keys(e)))))
             is not false
         and length(text) - length(replace(replace(text, '{{', ''), '[', '')) <= {MAX_BRACKETS}
-        and not regexp_matches(text, '{_sql_text(NOT_PLAIN_JSON)}')
-        and not regexp_matches(text, {_literal(pii.CONTACT_HINT)})
+        and not regexp_matches(text, {_literal(NOT_PLAIN_OR_CONTACT)})
         and {phones}
         {_hashed_only(must_hash)}
     )"""
@@ -382,8 +379,8 @@ def _attach(con: duckdb.DuckDBPyConnection, warehouse: Path) -> bool:
     con.execute(f"attach {_literal(str(warehouse))} as history (read_only)")
     has = con.execute(
         "select count(*) from duckdb_tables() where database_name = 'history' "
-        "and schema_name = 'raw' and table_name = 'delivery_log'").fetchone()
-    if has and has[0] and con.execute("select exists (select 1 from history.raw.delivery_log)").fetchone()[0]:
+        "and schema_name = 'raw' and table_name = 'delivery_log'").fetchall()[0][0]
+    if has and con.execute("select exists (select 1 from history.raw.delivery_log)").fetchall()[0][0]:
         return True
     con.execute("detach history")
     return False

@@ -169,10 +169,12 @@ _RUN_END = " -.("
 # _is_phone accepts holds one; most texts that are not phone numbers (hashes, ids, prices,
 # dates, IP addresses) do not.
 PHONE_SEEDS = (re.compile(r"\+[0-9(]"), re.compile(r"\([0-9]"), re.compile(r"[-. ()][0-9]{2,}[-. ()]+[0-9]{2}"))
-# For a prefilter in SQL (pipelines/log_sql.py), strictly weaker than the search here: a string
-# can hold a phone number only if it has a seed and a run of 7+ digits that starts where
-# _phone_spans lets one start; an address or an escaped one only with '@', '%' or a backslash.
-PHONE_RUN_HINT = r"(^|[^0-9A-Za-z_+.\-])\+?\(?[0-9]([().\- ]*[0-9]){6}"
+# For a prefilter in SQL (pipelines/log_sql.py), strictly weaker than the search here. A phone
+# number _is_phone accepts is a _PHONE_RUN match that starts where _phone_spans lets one start
+# and holds a seed: a leading `+`, a bracketed group, or two groups of 2+ digits after the
+# first. An address, or an escaped one, needs '@', '%' or a backslash.
+PHONE_HINT = (r"(^|[^0-9A-Za-z_+.\-])"
+              r"(\+\(?[0-9]|\([0-9]|\(?[0-9][0-9().\- ]*(\([0-9]|[-. ()][0-9]{2,}[-. ()]+[0-9]{2}))")
 CONTACT_HINT = r"[@%\\]"
 _DIGIT_GROUPS = re.compile(r"[0-9]+")
 _BRACKETED = re.compile(r"\([0-9]{1,5}\)")
