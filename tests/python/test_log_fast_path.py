@@ -35,7 +35,8 @@ def read(path: Path, fast: bool) -> tuple[dict[str, list[dict[str, Any]]], list[
                 tables["events"].append(item.events)
                 tables["pii"].append(item.pii)
         clean = reader.con.execute("select count(*) from chunk where clean").fetchone()[0] if tables["lines"] else 0
-    return {name: pa.concat_tables(parts).to_pylist() if parts else [] for name, parts in tables.items()}, rejects, clean
+    rows = {name: pa.concat_tables(parts).to_pylist() if parts else [] for name, parts in tables.items()}
+    return rows, rejects, clean
 
 
 def line(**changes: Any) -> dict[str, Any]:
