@@ -32,12 +32,12 @@ def refuse_old_layout(warehouse: Path) -> None:
                   where c.table_schema = 'raw' and c.table_name = t.table_name
                     and c.column_name = '_dlt_load_id')
             """
-        ).fetchone()
+        ).fetchall()[0]
         if not (old and old[0]):
             old = con.execute(
                 "select count(*) from information_schema.columns where table_schema = 'raw' "
                 "and table_name = 'delivery_log' and column_name = 'pii_found'"
-            ).fetchone()
+            ).fetchall()[0]
     finally:
         con.close()
     if old and old[0]:
