@@ -48,7 +48,6 @@ NOT_PLAIN_JSON = r"[\x00-\x1f\x7f\x{feff}]|[:,\[]\s*[-+]?(?i:nan|inf)|,\s*[\]}]"
 NOT_PLAIN_OR_CONTACT = f"{NOT_PLAIN_JSON}|{pii.CONTACT_HINT}"
 _ISO = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
         r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])")
-_HASHED = r'(null|""|"[0-9a-f]{64}")'
 
 
 @dataclass(frozen=True)
@@ -131,12 +130,13 @@ class LogReader:
                    case when t[{_TOP.index('$.request') + 1}] = 'OBJECT'
                        then json_extract(text, '$.request') end as request_json,
                    case when coalesce(t[{_TOP.index('$.response') + 1}], 'NULL') <> 'NULL'
-                       then json_extract(text, '$.response') end as response_json
+                       then json_extract(text, '$.response') end as response_json,
+                   case when t[1] = 'OBJECT' then json_keys(text) end as top_keys
             from fields""")
         con.execute(f"""
             create or replace temp table chunk as
             select *, coalesce(case when t[1] = 'OBJECT' then {self._clean} end, false) as clean
-            from parts""")
+            from (select *, json_keys(request_json) as request_keys from parts) as parts""")
         con.unregister("input_lines")
 
         parsed: list[tuple[Any, ...]] = []
@@ -333,7 +333,7 @@ def _clean_predicate(platforms: Mapping[str, Platform]) -> str:
     phones = (f"not regexp_matches(regexp_replace({landing}, {_literal(IPV4_STRING)}, '\"\"', 'g'), "
               f"{_literal(pii.PHONE_HINT)})")
     return f"""(
-        len(json_keys(text)) = len(list_distinct(json_keys(text)))
+        len(top_keys) = len(list_distinct(top_keys))
         and {_t('$.platform')} = 'VARCHAR'
         and regexp_full_match({_s('$.platform')}, '[ a-z0-9_A-Z]+')
         and lower(trim({_s('$.platform')})) in ({known})
@@ -349,27 +349,25 @@ def _clean_predicate(platforms: Mapping[str, Platform]) -> str:
                  and try_cast({_s('$.http_status')} as bigint) between 100 and 599))
         and {_t('$.request')} = 'OBJECT'
         and {_t('$.request.data')} = 'ARRAY'
-        and len(json_keys(request_json)) = len(list_distinct(json_keys(request_json)))
+        and len(request_keys) = len(list_distinct(request_keys))
         and list_bool_and(list_transform(json_extract(request_json, '$.data[*]'),
             lambda e: coalesce(json_type(e), '') <> 'OBJECT' or len(json_keys(e)) = len(list_distinct(json_keys(e)))))
             is not false
         and length(text) - length(replace(replace(text, '{{', ''), '[', '')) <= {MAX_BRACKETS}
-        and not regexp_matches(text, {_literal(NOT_PLAIN_OR_CONTACT)})
+        and not regexp_matches(text, {_literal(NOT_PLAIN_OR_CONTACT + _not_hashed(must_hash))})
         and {phones}
-        {_hashed_only(must_hash)}
     )"""
 
 
-def _hashed_only(must_hash: Sequence[str]) -> str:
-    """SQL true when every key of the line named like a must-hash key (in any case, anywhere)
-    holds null, "", a SHA-256 hex digest or a list of those: parse_line would redact nothing."""
+def _not_hashed(must_hash: Sequence[str]) -> str:
+    """A regex that finds a key named like a must-hash key (in any case, anywhere) holding
+    anything but null, "", a SHA-256 hex digest or a list of those: what parse_line would
+    redact (and more: any such key, not only the user object's)."""
     if not must_hash:
         return ""
-    value = r'(\[[^\]]*\]|"[^"]*"|[^,}\]]*)'
-    hashed = rf"\s*({_HASHED}|\[\s*({_HASHED}\s*(,\s*{_HASHED}\s*)*)?\])\s*"
-    pattern = '"(?i:' + "|".join(must_hash) + r')"\s*:\s*' + value
-    return (f"and list_bool_and(list_transform(regexp_extract_all(text, {_literal(pattern)}, 1), "
-            f"lambda v: regexp_full_match(v, {_literal(hashed)}))) is not false")
+    text = r'"([^0-9a-f"]|[0-9a-f]{1,63}[^0-9a-f]|[0-9a-f]{64}[^"])'
+    value, item = rf"[-0-9tf{{]|{text}", rf"[-0-9tf{{\[]|{text}"  # an item may be a list itself
+    return "|" + '"(?i:' + "|".join(must_hash) + r')"\s*:\s*' + rf"({value}|\[\s*({item}|[^\]]*,\s*({item})))"
 
 
 def _attach(con: duckdb.DuckDBPyConnection, warehouse: Path) -> bool:
