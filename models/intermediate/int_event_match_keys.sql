@@ -31,17 +31,30 @@ events as (
 sent as (
 
     {% for platform in var('platforms') -%}
-        {%- set pairs = platform_key_pairs(platform) -%}
-        {%- for native_key, match_key in pairs %}
-    select event_key, platform, event_name, event_date, is_purchase,
-        '{{ native_key }}' as native_key, key_{{ match_key }} as key_value
-    from events where platform = '{{ platform }}' and key_{{ match_key }} is not null
-    union all
+        {%- for native_key, match_key in platform_key_pairs(platform) %}
+            select
+                event_key,
+                platform,
+                event_name,
+                event_date,
+                is_purchase,
+                '{{ native_key }}' as native_key,
+                key_{{ match_key }} as key_value
+            from events
+            where platform = '{{ platform }}' and key_{{ match_key }} is not null
+            union all
         {%- endfor %}
     {%- endfor %}
-    select event_key, platform, event_name, event_date, is_purchase,
-        cast(null as {{ dbt.type_string() }}) as native_key, cast(null as {{ dbt.type_string() }}) as key_value
-    from events where false
+    select
+        event_key,
+        platform,
+        event_name,
+        event_date,
+        is_purchase,
+        cast(null as {{ dbt.type_string() }}) as native_key,
+        cast(null as {{ dbt.type_string() }}) as key_value
+    from events
+    where false
 
 ),
 
