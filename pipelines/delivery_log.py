@@ -129,5 +129,4 @@ def read_delivery_log(
     wins, within `files` and against what `warehouse` already holds (read-only, and closed
     before this ends, so dlt can then write to it)."""
     with LogReader(platforms, log_fields(seeds_dir), match_keys(seeds_dir), warehouse) as reader:
-        for path in files:
-            yield from reader.read(path)
+        yield from reader.read(files)

@@ -35,6 +35,8 @@ from signal_audit_core import pii
 
 # Lines judged and flattened per DuckDB query: memory stays bounded however large a file is.
 CHUNK_LINES = 200_000
+# A line's place in a chunk: its file's index times FILE plus its line number.
+FILE = 2**32
 # A line with more brackets than this may be nested deeper than orjson writes (254 levels):
 # Python judges it.
 MAX_BRACKETS = 200
@@ -77,7 +79,8 @@ class LogReader:
         tested against."""
         self.platforms = platforms
         self.con = duckdb.connect(config={"preserve_insertion_order": True})
-        self.con.execute("create temp table seen (h uhugeint, file integer, line bigint)")
+        self.con.execute("create temp table seen (h uhugeint, line bigint)")
+        self.con.execute("create temp table file_names (file bigint, path varchar)")
         self.files: list[str] = []
         self._clean = _clean_predicate(platforms) if fast else "false"
         self._fields = fields
@@ -93,26 +96,35 @@ class LogReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def read(self, path: Path) -> Iterator[LogChunk | Rejected]:
-        file = str(path)
-        self.files.append(file)
+    def read(self, paths: Sequence[Path]) -> Iterator[LogChunk | Rejected]:
+        """The files' rows and rejects, in file order. Lines of several small files are judged
+        in one query (DuckDB runs a query on many rows in parallel); a line's place in it,
+        `line`, is its file's index times 2**32 plus its line number."""
         numbers: list[int] = []
         texts: list[str] = []
-        for number, text in _numbered_texts(path):
-            if text is None:
-                yield Rejected(Position(file, number), "not UTF-8 text")
-                continue
-            if not text:
-                continue
-            numbers.append(number)
-            texts.append(text)
-            if len(texts) == CHUNK_LINES:
-                yield from self._chunk(file, numbers, texts)
-                numbers, texts = [], []
+        for path in paths:
+            file = str(path)
+            index = len(self.files)
+            self.files.append(file)
+            self.con.execute("insert into file_names values (?, ?)", [index, file])
+            for number, text in _numbered_texts(path):
+                if text is None:
+                    yield Rejected(Position(file, number), "not UTF-8 text")
+                    continue
+                if not text:
+                    continue
+                numbers.append(index * FILE + number)
+                texts.append(text)
+                if len(texts) == CHUNK_LINES:
+                    yield from self._chunk(numbers, texts)
+                    numbers, texts = [], []
         if texts:
-            yield from self._chunk(file, numbers, texts)
+            yield from self._chunk(numbers, texts)
 
-    def _chunk(self, file: str, numbers: list[int], texts: list[str]) -> Iterator[LogChunk | Rejected]:
+    def _position(self, place: int) -> Position:
+        return Position(self.files[place // FILE], place % FILE)
+
+    def _chunk(self, numbers: list[int], texts: list[str]) -> Iterator[LogChunk | Rejected]:
         con = self.con
         con.register("input_lines", pa.table({"line": pa.array(numbers, pa.int64()),
                                               "text": pa.array(texts, pa.string())}))
@@ -159,7 +171,7 @@ class LogReader:
             {_CLEAN_LINES}
             union all
             {_REDACTED_LINES}""")
-        duplicates, already = self._first_copies(file)
+        duplicates, already = self._first_copies()
         con.execute(f"""
             create or replace temp table kept as
             select * from parsed where line not in (select line from duplicates)
@@ -167,27 +179,28 @@ class LogReader:
         for number, reason in duplicates:
             rejected[number] = reason
         for number in sorted(rejected):
-            yield Rejected(Position(file, number), rejected[number])
+            yield Rejected(self._position(number), rejected[number])
 
         lines = con.sql(f"""
             select record_id, platform, channel, pixel_id, sent_at, http_status, request, response,
-                   redacted_values, {_literal(file)} as _source_file, line as _source_line
-            from kept order by line""").to_arrow_table()
-        events = con.sql(events_sql(self.platforms, self._fields, self._keys, file)).to_arrow_table()
+                   redacted_values, file_names.path as _source_file, line % {FILE} as _source_line
+            from kept inner join file_names on kept.line // {FILE} = file_names.file
+            order by line""").to_arrow_table()
+        events = con.sql(events_sql(self.platforms, self._fields, self._keys)).to_arrow_table()
         found = con.sql(f"""
             select kept.record_id, f.event_index, f.place, f.kind, f.values_found,
-                   {_literal(file)} as _source_file, f.line as _source_line
+                   file_names.path as _source_file, f.line % {FILE} as _source_line
             from python_findings as f inner join kept on f.line = kept.line
+            inner join file_names on f.line // {FILE} = file_names.file
             order by f.line, f.event_index, f.place, f.kind""").to_arrow_table()
         con.unregister("python_lines")
         con.unregister("python_findings")
         yield LogChunk(lines, events, found, len(already))
 
-    def _first_copies(self, file: str) -> tuple[list[tuple[int, str]], list[int]]:
+    def _first_copies(self) -> tuple[list[tuple[int, str]], list[int]]:
         """(line, reason) of the lines in `parsed` that repeat an earlier line, and the lines
         an earlier load landed from this very place; the others are remembered in `seen`."""
         con = self.con
-        index = len(self.files) - 1
         con.execute("""
             create or replace temp table ranked as
             select line, record_id, cast('0x' || record_id[1:32] as uhugeint) as h,
@@ -202,31 +215,31 @@ class LogReader:
                     from ranked inner join history.raw.delivery_log as old on ranked.record_id = old.record_id
                     qualify row_number() over (partition by ranked.line order by old._source_file, old._source_line) = 1
                     """).fetchall():
-                if old_file == file and old_line == number:
+                if self._position(number) == Position(old_file, old_line):
                     already.append(number)
                 else:
                     earlier.append((number, f"duplicate of {old_file}:{old_line}"))
         con.execute("create or replace temp table already as select unnest(?) as line", [already])
         con.execute("create or replace temp table earlier_loads as select unnest(?) as line", [[n for n, _ in earlier]])
         duplicates = dict(earlier)
-        for number, seen_file, seen_line in con.execute("""
-                select ranked.line, seen.file, seen.line from ranked inner join seen on ranked.h = seen.h
+        for number, seen_line in con.execute("""
+                select ranked.line, seen.line from ranked inner join seen on ranked.h = seen.h
                 where ranked.line not in (select line from earlier_loads)""").fetchall():
-            duplicates[number] = f"duplicate of {self.files[seen_file]}:{seen_line}"
+            duplicates[number] = f"duplicate of {self._position(seen_line)}"
         for number, first_line in con.execute(
                 "select line, first_line from ranked where copy > 1").fetchall():
-            duplicates.setdefault(number, f"duplicate of {file}:{first_line}")
+            duplicates.setdefault(number, f"duplicate of {self._position(first_line)}")
         con.execute("create or replace temp table duplicates as select unnest(?) as line", [list(duplicates)])
         # what an earlier load landed counts as a first copy too: a repeat of it later in this
         # load is a duplicate of it
-        con.execute(f"""
+        con.execute("""
             insert into seen
-            select h, {index}, line from ranked
+            select h, line from ranked
             where copy = 1 and line not in (select line from duplicates)""")
         return sorted(duplicates.items()), already
 
 
-def events_sql(platforms: Mapping[str, Platform], fields: Sequence[LogField], keys: Sequence[str], file: str) -> str:
+def events_sql(platforms: Mapping[str, Platform], fields: Sequence[LogField], keys: Sequence[str]) -> str:
     """One row per event of `request.data` of the `kept` lines, with every typed column of
     delivery_log_fields (null where the platform has none) and a key_<match_key> column each."""
     columns = list(dict.fromkeys(field.column for field in fields))
@@ -274,8 +287,9 @@ def events_sql(platforms: Mapping[str, Platform], fields: Sequence[LogField], ke
     return f"""
         select record_id, event_index, platform, channel, pixel_id, sent_at, http_status,
                {', '.join(columns)}, {', '.join(f'key_{key}' for key in keys)},
-               {_literal(file)} as _source_file, line as _source_line
+               file_names.path as _source_file, line % {FILE} as _source_line
         from ({' union all '.join(parts)}) as events
+        inner join file_names on events.line // {FILE} = file_names.file
         order by line, event_index"""
 
 

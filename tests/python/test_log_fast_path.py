@@ -26,7 +26,7 @@ def read(path: Path, fast: bool) -> tuple[dict[str, list[dict[str, Any]]], list[
     tables: dict[str, list[pa.Table]] = {"lines": [], "events": [], "pii": []}
     rejects = []
     with LogReader(PLATFORMS, log_fields(), match_keys(), fast=fast) as reader:
-        for item in reader.read(path):
+        for item in reader.read([path]):
             if isinstance(item, Rejected):
                 rejects.append((item.position.line, item.reason))
             else:
