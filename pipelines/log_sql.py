@@ -18,6 +18,7 @@ This module imports no dlt: tests and benchmarks read files with it directly.
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from pipelines.seeds import LogField, Platform
 from signal_audit_core import pii
 
 # Lines judged and flattened per DuckDB query: memory stays bounded however large a file is.
-CHUNK_LINES = 200_000
+CHUNK_LINES = 50_000
 # A line's place in a chunk: its file's index times FILE plus its line number.
 FILE = 2**32
 # A line with more brackets than this may be nested deeper than orjson writes (254 levels):
@@ -78,7 +79,11 @@ class LogReader:
         """`fast=False` sends every line through parse_line: the reference the fast path is
         tested against."""
         self.platforms = platforms
-        self.con = duckdb.connect(config={"preserve_insertion_order": True})
+        # the same memory limit as the loads' and dbt's DuckDB (pipelines/load.py)
+        self.con = duckdb.connect(config={
+            "preserve_insertion_order": True,
+            "memory_limit": os.environ.get("SIGNAL_AUDIT_DUCKDB_MEMORY", "1GB"),
+        })
         self.con.execute("create temp table seen (h uhugeint, line bigint)")
         self.con.execute("create temp table file_names (file bigint, path varchar)")
         self.files: list[str] = []
@@ -150,6 +155,7 @@ class LogReader:
             select *, coalesce(case when t[1] = 'OBJECT' then {self._clean} end, false) as clean
             from (select *, json_keys(request_json) as request_keys from parts) as parts""")
         con.unregister("input_lines")
+        con.execute("drop table fields; drop table parts")
 
         parsed: list[tuple[Any, ...]] = []
         findings: list[tuple[int, int, str, str, int]] = []
