@@ -55,7 +55,7 @@ _ISO = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.
 
 @dataclass(frozen=True)
 class LogChunk:
-    """What a part of a file lands: raw.delivery_log, raw.delivery_events and
+    """What a chunk of lines (of one or more files) lands: raw.delivery_log, raw.delivery_events and
     raw.delivery_event_pii rows (Arrow tables in line order), and how many lines an earlier load
     already landed where they are (counted as loaded, not landed twice)."""
 
@@ -432,7 +432,3 @@ def _numbered_texts(path: Path) -> Iterator[tuple[int, str | None]]:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _sql_text(pattern: str) -> str:
-    return pattern.replace("'", "''")
