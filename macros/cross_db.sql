@@ -13,40 +13,6 @@
     jsonb_path_query_first(cast({{ json_expr }} as jsonb), cast({{ path }} as jsonpath)) #>> '{}'
 {%- endmacro %}
 
-{#- The JSON fragment at `path` as JSON text (strings keep their quotes). -#}
-{% macro json_fragment(json_expr, path) -%}
-    {{ return(adapter.dispatch('json_fragment', 'signal_audit')(json_expr, path)) }}
-{%- endmacro %}
-{% macro duckdb__json_fragment(json_expr, path) -%}
-    cast(json_extract({{ json_expr }}, {{ path }}) as varchar)
-{%- endmacro %}
-{% macro default__json_fragment(json_expr, path) -%}
-    cast(jsonb_path_query_first(cast({{ json_expr }} as jsonb), cast({{ path }} as jsonpath)) as text)
-{%- endmacro %}
-
-{#- The element at position `index_expr` (from 0, any integer expression) of the JSON array
-    `json_expr`, as JSON text; null past its end. -#}
-{% macro json_array_element(json_expr, index_expr) -%}
-    {{ return(adapter.dispatch('json_array_element', 'signal_audit')(json_expr, index_expr)) }}
-{%- endmacro %}
-{% macro duckdb__json_array_element(json_expr, index_expr) -%}
-    cast(json_extract({{ json_expr }}, cast({{ index_expr }} as bigint)) as varchar)
-{%- endmacro %}
-{% macro default__json_array_element(json_expr, index_expr) -%}
-    cast(cast({{ json_expr }} as jsonb) -> cast({{ index_expr }} as integer) as text)
-{%- endmacro %}
-
-{#- The JSON type at `path`, upper case: VARCHAR (string), ARRAY, OBJECT, numbers, NULL. -#}
-{% macro json_kind(json_expr, path) -%}
-    {{ return(adapter.dispatch('json_kind', 'signal_audit')(json_expr, path)) }}
-{%- endmacro %}
-{% macro duckdb__json_kind(json_expr, path) -%}
-    json_type({{ json_expr }}, {{ path }})
-{%- endmacro %}
-{% macro default__json_kind(json_expr, path) -%}
-    upper(replace(jsonb_typeof(jsonb_path_query_first(cast({{ json_expr }} as jsonb), cast({{ path }} as jsonpath))), 'string', 'varchar'))
-{%- endmacro %}
-
 {#- A FROM-clause fragment: one row per element of the JSON array at `path`, with columns
     `value` (element as JSON text) and `ordinality` (0-based position). -#}
 {% macro json_array_rows(json_expr, path, alias) -%}
@@ -125,93 +91,6 @@
 {%- endmacro %}
 {% macro default__safe_to_double(expr) -%}
     case when {{ expr }} ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' then cast({{ expr }} as double precision) end
-{%- endmacro %}
-
-{#- A FROM-clause fragment: one row per top-level key of the JSON object `json_expr`, with
-    columns `key` and `value` (JSON text). Reads the object once, however many keys. -#}
-{% macro json_object_entries(json_expr, alias) -%}
-    {{ return(adapter.dispatch('json_object_entries', 'signal_audit')(json_expr, alias)) }}
-{%- endmacro %}
-{% macro duckdb__json_object_entries(json_expr, alias) -%}
-    cross join lateral (select key, value from json_each({{ json_expr }})) as {{ alias }}
-{%- endmacro %}
-{% macro default__json_object_entries(json_expr, alias) -%}
-    cross join lateral (select key, cast(value as text) as value from jsonb_each(cast({{ json_expr }} as jsonb))) as {{ alias }}
-{%- endmacro %}
-
-{#- Select-list items: one text column per `name: path` of `fields` (JSON strings unquoted, as
-    json_value). DuckDB reads all the paths in one parse of the document (the repeated
-    path-list call is evaluated once), several times faster than one json_value per field. -#}
-{% macro json_fields(json_expr, fields) -%}
-    {{ return(adapter.dispatch('json_fields', 'signal_audit')(json_expr, fields)) }}
-{%- endmacro %}
-
-{% macro duckdb__json_fields(json_expr, fields) -%}
-    {%- set paths = [] -%}
-    {%- for path in fields.values() %}{% do paths.append("'" ~ path ~ "'") %}{% endfor -%}
-    {%- for name in fields -%}
-        json_extract_string({{ json_expr }}, [{{ paths | join(', ') }}])[{{ loop.index }}] as {{ name }}
-        {%- if not loop.last %},
-        {% endif -%}
-    {%- endfor -%}
-{%- endmacro %}
-
-{% macro default__json_fields(json_expr, fields) -%}
-    {%- for name, path in fields.items() -%}
-        {{ json_value(json_expr, "'" ~ path ~ "'") }} as {{ name }}
-        {%- if not loop.last %},
-        {% endif -%}
-    {%- endfor -%}
-{%- endmacro %}
-
-{#- Select-list items: one JSON-text column per `name: path` of `fields` (strings keep their
-    quotes, as json_fragment), from one parse of the document. -#}
-{% macro json_fragments(json_expr, fields) -%}
-    {{ return(adapter.dispatch('json_fragments', 'signal_audit')(json_expr, fields)) }}
-{%- endmacro %}
-
-{% macro duckdb__json_fragments(json_expr, fields) -%}
-    {%- set paths = [] -%}
-    {%- for path in fields.values() %}{% do paths.append("'" ~ path ~ "'") %}{% endfor -%}
-    {%- for name in fields -%}
-        cast(json_extract({{ json_expr }}, [{{ paths | join(', ') }}])[{{ loop.index }}] as varchar) as {{ name }}
-        {%- if not loop.last %},
-        {% endif -%}
-    {%- endfor -%}
-{%- endmacro %}
-
-{% macro default__json_fragments(json_expr, fields) -%}
-    {%- for name, path in fields.items() -%}
-        {{ json_fragment(json_expr, "'" ~ path ~ "'") }} as {{ name }}
-        {%- if not loop.last %},
-        {% endif -%}
-    {%- endfor -%}
-{%- endmacro %}
-
-{#- A query: every row of `relation_sql` once per element of the JSON array at `path` in
-    `json_column`, with `element` (JSON text) and `element_index` (from 0). The array is parsed
-    once per row. -#}
-{% macro explode_json_array(relation_sql, json_column, path) -%}
-    {{ return(adapter.dispatch('explode_json_array', 'signal_audit')(relation_sql, json_column, path)) }}
-{%- endmacro %}
-
-{% macro duckdb__explode_json_array(relation_sql, json_column, path) -%}
-    select
-        *,
-        unnest(elements) as element,
-        generate_subscripts(elements, 1) - 1 as element_index
-    from (
-        select *, json_extract({{ json_column }}, {{ path }} || '[*]') as elements
-        from ({{ relation_sql }}) as source_rows
-    ) as parsed
-{%- endmacro %}
-
-{% macro default__explode_json_array(relation_sql, json_column, path) -%}
-    select source_rows.*, cast(elements.value as text) as element, elements.ordinality - 1 as element_index
-    from ({{ relation_sql }}) as source_rows
-    cross join lateral jsonb_array_elements(
-        jsonb_path_query_first(cast(source_rows.{{ json_column }} as jsonb), cast({{ path }} as jsonpath))
-    ) with ordinality as elements(value, ordinality)
 {%- endmacro %}
 
 {#- A double-precision float type (dbt.type_float() is single precision on DuckDB and Spark). -#}

@@ -1,45 +1,25 @@
-{#- The shared first step of every platform's staging model: the platform's lines of the
-    delivery log, one row per event of the native request body's `data` array. In an
-    incremental run, only the lines of loads since the last build (a rewritten file reloads
-    lines already flattened: those are skipped by their record_id).
-    Columns: record_id, event_index, channel, pixel_id, sent_at, http_status, request,
-    response, event_json, pii_json (where e-mail addresses and phone numbers were redacted
-    from the event on load, a JSON array of {place, kind, values}; null when nowhere),
-    _dlt_load_id, _audited_at. -#}
+{#- The shared first step of every platform's staging model: the platform's events of the
+    delivery log, flattened once on load (raw.delivery_events: typed columns read with the
+    paths of seeds/delivery_log_fields.csv, one key_<match_key> column per match key). In an
+    incremental run, only the events of loads since the last build: the loader lands each line
+    once, so nothing read here was read before. -#}
 {% macro delivery_log_events(platform) -%}
-    {%- set lines -%}
-        select * from {{ source('raw', 'delivery_log') }} as lines
-        where lines.platform = '{{ platform }}'
-        {%- if is_incremental() %}
-            and {{ loaded_since_last_build('lines._dlt_load_id') }}
-            -- probe the flattened lines with the new ones, not the other way round
-            and lines.record_id not in (
-                select done.record_id from {{ this }} as done
-                where done.record_id in (
-                    select new.record_id from {{ source('raw', 'delivery_log') }} as new
-                    where {{ loaded_since_last_build('new._dlt_load_id') }}
-                )
-            )
-        {%- endif %}
-    {%- endset -%}
     select
-        record_id,
-        element_index as event_index,
-        channel,
-        pixel_id,
-        sent_at,
-        http_status,
-        request,
-        response,
-        element as event_json,
-        -- the line's findings outside any event (its response, ...) count with its first event
-        case
-            when pii_found is not null
-                then nullif({{ json_array_element('pii_found', 'element_index') }}, '[]')
-        end as pii_json,
-        _dlt_load_id,
+        events.*,
         {{ audit_run_at() }} as _audited_at
-    from ({{ explode_json_array(lines, 'request', "'$.data'") }}) as exploded
+    from {{ source('raw', 'delivery_events') }} as events
+    where events.platform = '{{ platform }}'
+    {%- if is_incremental() %}
+        and {{ loaded_since_last_build('events._dlt_load_id') }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Select-list items: the key_<match_key> columns of every match key (seeds/match_keys.csv),
+    each prefixed with `prefix` (a relation alias and a dot, or nothing) and followed by a comma. -#}
+{% macro match_key_columns(prefix='') -%}
+    {%- for key in canonical_match_keys() -%}
+        {{ prefix }}key_{{ key }},
+    {% endfor -%}
 {%- endmacro %}
 
 {#- A request counts as accepted unless the HTTP status says otherwise or the platform's

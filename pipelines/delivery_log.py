@@ -1,121 +1,132 @@
-"""Event delivery log: one JSON line per request to a platform (or pixel fire) -> raw.delivery_log.
+"""Event delivery log: one JSON line per request to a platform (or pixel fire), flattened once,
+on load, into typed tables: raw.delivery_log (one row per line, its request and response kept
+as JSON text so the native request stays retrievable), raw.delivery_events (one row per event
+of the request's data, typed columns and one key_<match_key> column per match key) and
+raw.delivery_event_pii (where e-mail addresses and phone numbers were redacted).
 
 The request is kept in the platform's native shape, with two exceptions: a must-hash match key
 (per the seeds) that holds plaintext is replaced by a marker, and so is every e-mail address and
 phone number anywhere else in the request, the response or the pixel id (pipelines/log_lines.py).
-Sending plaintext PII is itself a finding: staging still sees a must-hash key as present but
-unhashed, and reads where the rest was found from `pii_found`; the plaintext never lands.
+DuckDB reads and judges the lines (pipelines/log_sql.py); Python parses only the lines that
+must be rejected or redacted. The tables are appended: a line already in the warehouse is not
+landed again (reading the same file again counts it as loaded; elsewhere it is a duplicate).
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from functools import partial
 from pathlib import Path
 
 import dlt
 import pyarrow as pa
 from dlt.extract.items import DataItemWithMeta
 
-from pipelines.files import decode_line, numbered_byte_lines
-from pipelines.log_lines import parse_file
-from pipelines.rejects import Position, Rejected, Tally, emit
-from pipelines.seeds import Platform
-from pipelines.spill import spilled_files
-from pipelines.tables import INT32, SOURCE_COLUMNS, TEXT, TIMESTAMPTZ, Column, Table
+from pipelines.log_sql import LogChunk, LogReader
+from pipelines.rejects import CHUNK_ROWS, REJECTED_ROWS, Rejected, Tally
+from pipelines.seeds import SEEDS_DIR, Platform, log_fields, match_keys
+from pipelines.tables import INT32, INT64, SOURCE_COLUMNS, TEXT, TIMESTAMPTZ, Column, Table
+
+LINE_COLUMNS = (
+    Column("record_id", TEXT, nullable=False),
+    Column("platform", TEXT, nullable=False),
+    Column("channel", TEXT, nullable=False),
+    Column("pixel_id", TEXT),
+    Column("sent_at", TIMESTAMPTZ, nullable=False),
+    Column("http_status", INT32),
+)
 
 DELIVERY_LOG = Table(
     "delivery_log",
     primary_key=("record_id",),
     columns=(
-        Column("record_id", TEXT, nullable=False),
-        Column("platform", TEXT, nullable=False),
-        Column("channel", TEXT, nullable=False),
-        Column("pixel_id", TEXT),
-        Column("sent_at", TIMESTAMPTZ, nullable=False),
-        Column("http_status", INT32),
+        *LINE_COLUMNS,
         Column("request", TEXT, nullable=False),
         Column("response", TEXT),
         Column("redacted_values", INT32, nullable=False),
-        # per event of request.data, where e-mail addresses and phone numbers were redacted
-        Column("pii_found", TEXT),
         *SOURCE_COLUMNS,
     ),
-    unique_keys=True,  # a repeated line is rejected as a duplicate, never yielded twice
+    append=True,
 )
+
+DELIVERY_EVENT_PII = Table(
+    "delivery_event_pii",
+    primary_key=("record_id", "event_index", "place", "kind"),
+    columns=(
+        Column("record_id", TEXT, nullable=False),
+        Column("event_index", INT32, nullable=False),
+        Column("place", TEXT, nullable=False),
+        Column("kind", TEXT, nullable=False),
+        Column("values_found", INT32, nullable=False),
+        *SOURCE_COLUMNS,
+    ),
+    append=True,
+)
+
+
+def delivery_events_table(seeds_dir: Path = SEEDS_DIR) -> Table:
+    """raw.delivery_events: its typed columns come from seeds/delivery_log_fields.csv and
+    seeds/match_keys.csv."""
+    fields = dict.fromkeys(field.column for field in log_fields(seeds_dir))
+    return Table(
+        "delivery_events",
+        primary_key=("record_id", "event_index"),
+        columns=(
+            LINE_COLUMNS[0],
+            Column("event_index", INT64, nullable=False),
+            *LINE_COLUMNS[1:],
+            *(Column(name, TEXT) for name in fields),
+            *(Column(f"key_{key}", TEXT) for key in match_keys(seeds_dir)),
+            *SOURCE_COLUMNS,
+        ),
+        append=True,
+    )
 
 
 @dlt.resource(name="delivery_log")
 def delivery_log(
-    files: Sequence[Path], platforms: Mapping[str, Platform], tally: Tally
+    files: Sequence[Path], platforms: Mapping[str, Platform], tally: Tally,
+    warehouse: Path | None = None, seeds_dir: Path = SEEDS_DIR,
 ) -> Iterator[DataItemWithMeta]:
-    yield from emit("delivery_log", DELIVERY_LOG, read_delivery_log(files, platforms), tally)
+    """The three tables and the rejects, in chunks; each table at least once (empty if need
+    be), so that every raw table exists after any load."""
+    events_table = delivery_events_table(seeds_dir)
+    tables = (DELIVERY_LOG, events_table, DELIVERY_EVENT_PII)
+    pending: list[list[pa.Table]] = [[], [], []]
+    sent = [False, False, False]
+    rejects: list[tuple[object, ...]] = []
+
+    def flush(i: int) -> Iterator[DataItemWithMeta]:
+        table = tables[i]
+        parts = [part.cast(table.arrow_schema) for part in pending[i]]
+        yield table.mark(pa.concat_tables(parts) if parts else table.arrow_schema.empty_table())
+        pending[i], sent[i] = [], True
+
+    for item in read_delivery_log(files, platforms, warehouse, seeds_dir):
+        if isinstance(item, Rejected):
+            rejects.append(("delivery_log", item.position.file, item.position.line, item.reason))
+            tally.rejected += 1
+            if len(rejects) == CHUNK_ROWS:
+                yield REJECTED_ROWS.chunk(rejects)
+                rejects = []
+            continue
+        tally.loaded += item.lines.num_rows + item.already_loaded
+        for i, part in enumerate((item.lines, item.events, item.pii)):
+            if part.num_rows:
+                pending[i].append(part)
+            if sum(p.num_rows for p in pending[i]) >= CHUNK_ROWS:
+                yield from flush(i)
+    for i in range(3):
+        if pending[i] or not sent[i]:
+            yield from flush(i)
+    yield REJECTED_ROWS.chunk(rejects)
 
 
 def read_delivery_log(
-    files: Sequence[Path], platforms: Mapping[str, Platform], workers: int | None = None
-) -> Iterator[pa.RecordBatch | Rejected]:
-    """raw.delivery_log rows (Arrow batches) and rejects; the first copy of a repeated line wins.
-
-    Files may be parsed in parallel (`workers` processes; by default one per core for large
-    inputs) but are taken in file order, so the first copy, and with it every row and reject,
-    is what reading the files one after another gives. Only a 16-byte digest of each line is
-    kept to spot repeats; where the first copy was is looked up again only when a repeat turns
-    up, which is rare.
-    """
-    seen: set[bytes] = set()
-    parse = partial(parse_file, platforms=platforms, table=DELIVERY_LOG)
-    with spilled_files(parse, files, workers) as spilled:
-        for parsed in spilled:
-            file = str(parsed.path)
-            for batch in parsed.reject_batches():
-                for line, reason in zip(batch["line"].to_pylist(), batch["reason"].to_pylist(), strict=True):
-                    yield Rejected(Position(file, line), reason)
-            for batch in parsed.row_batches():
-                yield from _first_copies(batch, seen, files)
-            parsed.unlink()  # the disk holds a few files' rows at a time, not the whole log
-
-
-def _first_copies(
-    batch: pa.RecordBatch, seen: set[bytes], files: Sequence[Path]
-) -> Iterator[pa.RecordBatch | Rejected]:
-    """The rows of `batch` whose line is not in `seen` (which then holds them too); the other
-    rows are rejected as duplicates."""
-    digests = _digests(batch["digest"])
-    rows = batch.drop_columns(["digest"])
-    distinct = set(digests)
-    if len(distinct) == len(digests) and seen.isdisjoint(distinct):  # the usual case, in bulk
-        seen |= distinct
-        yield rows
-        return
-    first: list[bool] = []
-    for digest in digests:
-        size = len(seen)
-        seen.add(digest)
-        first.append(len(seen) > size)
-    for i in itertools.compress(range(len(first)), (not f for f in first)):
-        position = Position(batch["_source_file"][i].as_py(), batch["_source_line"][i].as_py())
-        original = _first_copy(files, batch["record_id"][i].as_py(), position)
-        yield Rejected(position, f"duplicate of {original}")
-    yield rows.filter(pa.array(first))
-
-
-def _digests(column: pa.FixedSizeBinaryArray) -> list[bytes]:
-    """The column's values as bytes; slicing its buffer is several times faster than to_pylist."""
-    width = column.type.byte_width
-    data = column.buffers()[1].to_pybytes()[column.offset * width:(column.offset + len(column)) * width]
-    return [data[i:i + width] for i in range(0, len(data), width)]
-
-
-def _first_copy(files: Sequence[Path], record_id: str, before: Position) -> Position:
-    """Where the line whose SHA-256 is `record_id` first appears in `files` (before `before`)."""
-    for path in files:
-        for line, data in numbered_byte_lines(path):
-            if str(path) == before.file and line >= before.line:
-                return before
-            other = decode_line(data)
-            if other is not None and hashlib.sha256(other.encode()).hexdigest() == record_id:
-                return Position(str(path), line)
-    return before
+    files: Sequence[Path], platforms: Mapping[str, Platform], warehouse: Path | None = None,
+    seeds_dir: Path = SEEDS_DIR,
+) -> Iterator[LogChunk | Rejected]:
+    """Every file's landed rows and rejects, in file order; the first copy of a repeated line
+    wins, within `files` and against what `warehouse` already holds (read-only, and closed
+    before this ends, so dlt can then write to it)."""
+    with LogReader(platforms, log_fields(seeds_dir), match_keys(seeds_dir), warehouse) as reader:
+        yield from reader.read(files)

@@ -115,7 +115,7 @@ def run_load(
     tallies = {name: Tally() for name in SOURCES}
     source = signal_audit_inputs(
         files["orders"], files["delivery_log"], files["platform_reports"], config.orders, tallies,
-        report_exports=exports,
+        report_exports=exports, warehouse=warehouse,
     )
     try:
         # (the inputs themselves, not dlt's copies, are the record to reload from)

@@ -1,34 +1,23 @@
-"""Delivery-log lines parsed, validated and redacted, one file at a time, in any process.
-
-pipelines/delivery_log.py hands large inputs to worker processes one file per task
-(pipelines/spill.py), so this module imports no dlt. Which lines repeat earlier ones is decided
-by the caller, across files.
+"""Delivery-log lines parsed, validated and redacted in Python: the reference for every check
+and the path of every line that must be rejected or redacted (pipelines/log_sql.py sends here
+the lines its SQL cannot prove clean). Imports no dlt.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow as pa
 
-from pipelines.files import decode_line, numbered_byte_lines
 from pipelines.rejects import quote
 from pipelines.seeds import Platform, known_platforms
-from pipelines.spill import Spilled, SpillWriter
-from pipelines.tables import Table
 from signal_audit_core import pii
 
 REDACTED = "[redacted plaintext]"
 CHANNELS = ("server", "browser")
-
-# Bytes of a line's SHA-256 kept to spot repeated lines: about 80 bytes a line in a set.
-DIGEST = pa.field("digest", pa.binary(16), nullable=False)
 
 # Logs from outside these years are a broken clock or a placeholder (`9999-12-31`), not a
 # request; the same bounds as an order's created_at.
@@ -51,28 +40,10 @@ class TooDeep(ValueError):
     """A request or response nested deeper than MAX_DEPTH."""
 
 
-def parse_file(path: Path, spill: Path, platforms: Mapping[str, Platform], table: Table) -> Spilled:
-    """Every line of `path` as `table`'s row plus its line's `digest`, or rejected; blank lines
-    are skipped. Raises InputError when a `.gz` file is not complete gzip."""
-    with SpillWriter(path, spill, table, extra=DIGEST) as out:
-        for line, data in numbered_byte_lines(path):
-            text = decode_line(data)
-            if text is None:
-                out.reject(line, "not UTF-8 text")
-                continue
-            if not text.strip():
-                continue
-            fields = parse_line(text, platforms)
-            if isinstance(fields, str):
-                out.reject(line, fields)
-                continue
-            digest = hashlib.sha256(text.encode()).digest()
-            out.row((digest.hex(), *fields, str(path), line), digest[:DIGEST.type.byte_width])
-    return out.spilled
-
-
 def parse_line(text: str, platforms: Mapping[str, Platform]) -> tuple[Any, ...] | str:
-    """(platform .. pii_found) of one line, or why the line is rejected.
+    """(platform, channel, pixel_id, sent_at, http_status, request JSON, response JSON,
+    redacted_values, findings) of one line, or why the line is rejected. Findings are
+    (event index, place, kind, values found) rows.
 
     No line stops a load: one that fails in a way not foreseen below is rejected with the kind
     of failure.
@@ -280,15 +251,10 @@ def _total(found: Findings) -> int:
     return sum(sum(event.values()) for event in found.values())
 
 
-def _findings(found: Findings, events: int) -> str | None:
-    """pii_found: per event of request.data, what was found where, as JSON text; None when
-    nothing was."""
-    if not any(found.values()):
-        return None
-    return orjson.dumps([
-        [{"place": place, "kind": kind, "values": n} for (place, kind), n in sorted(found[i].items())]
-        for i in range(max(events, 1))
-    ]).decode()
+def _findings(found: Findings, events: int) -> tuple[tuple[int, str, str, int], ...]:
+    """(event index in request.data, place, kind, values found) for every finding; what was
+    found outside any event counts with the first (index 0, even when data is empty)."""
+    return tuple((i, place, kind, n) for i in range(max(events, 1)) for (place, kind), n in sorted(found[i].items()))
 
 
 def _is_plaintext(value: Any) -> bool:

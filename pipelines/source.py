@@ -29,15 +29,17 @@ def signal_audit_inputs(
     tallies: Mapping[str, Tally],
     seeds_dir: Path = SEEDS_DIR,
     report_exports: Sequence[tuple[ReportExport, Sequence[Path]]] = (),
+    warehouse: Path | None = None,
 ) -> tuple[DltResource, ...]:
     """Every resource runs even without files: it then writes empty tables, so that all raw
     tables exist for dbt whatever inputs a run was given. `tallies` (one per name in SOURCES)
-    receive the loaded and rejected counts as rows are extracted.
+    receive the loaded and rejected counts as rows are extracted. `warehouse`: where earlier
+    loads landed delivery-log lines (read-only, to land each line once).
     """
     platforms = load_platforms(seeds_dir)
     return (
         orders(orders_files, orders_config, tallies["orders"]),
-        delivery_log(delivery_log_files, platforms, tallies["delivery_log"]),
+        delivery_log(delivery_log_files, platforms, tallies["delivery_log"], warehouse, seeds_dir),
         platform_reports(platform_report_files, platforms, tallies["platform_reports"], report_exports),
         api_tables(),
     )

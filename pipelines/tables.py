@@ -77,6 +77,8 @@ class Table:
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
     unique_keys: bool = False
+    # appended, never merged: the loader itself keeps every key once (raw.delivery_*)
+    append: bool = False
 
     @cached_property
     def arrow_schema(self) -> pa.Schema:
@@ -87,12 +89,14 @@ class Table:
         import dlt
 
         disposition: Any = "merge"
-        if self.unique_keys:
+        if self.append:
+            disposition = "append"
+        elif self.unique_keys:
             disposition = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
         return dlt.mark.make_hints(
             table_name=self.name,
             write_disposition=disposition,
-            primary_key=list(self.primary_key),
+            primary_key=[] if self.append else list(self.primary_key),
             columns=[c.hint for c in self.columns],
         )
 

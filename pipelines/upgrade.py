@@ -10,7 +10,9 @@ from pipelines.files import InputError
 
 
 def refuse_old_layout(warehouse: Path) -> None:
-    """Raise InputError when `warehouse` holds raw tables without `_dlt_load_id`.
+    """Raise InputError when `warehouse` holds raw tables without `_dlt_load_id`, or a
+    delivery log from before it was flattened on load (with `pii_found`, without
+    raw.delivery_events: its lines would never reach staging).
 
     Raw rows carry the id of the dlt load that wrote them since dbt's incremental models key on
     it. dlt cannot add that NOT NULL column to a table that already holds rows, and an old row
@@ -30,7 +32,12 @@ def refuse_old_layout(warehouse: Path) -> None:
                   where c.table_schema = 'raw' and c.table_name = t.table_name
                     and c.column_name = '_dlt_load_id')
             """
-        ).fetchone()
+        ).fetchall()[0]
+        if not (old and old[0]):
+            old = con.execute(
+                "select count(*) from information_schema.columns where table_schema = 'raw' "
+                "and table_name = 'delivery_log' and column_name = 'pii_found'"
+            ).fetchall()[0]
     finally:
         con.close()
     if old and old[0]:

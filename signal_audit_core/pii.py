@@ -168,7 +168,14 @@ _RUN_END = " -.("
 # a digit, or two groups of two or more digits after a separator (`-555-12`). Every number
 # _is_phone accepts holds one; most texts that are not phone numbers (hashes, ids, prices,
 # dates, IP addresses) do not.
-_SEEDS = (re.compile(r"\+[0-9(]"), re.compile(r"\([0-9]"), re.compile(r"[-. ()][0-9]{2,}[-. ()]+[0-9]{2}"))
+PHONE_SEEDS = (re.compile(r"\+[0-9(]"), re.compile(r"\([0-9]"), re.compile(r"[-. ()][0-9]{2,}[-. ()]+[0-9]{2}"))
+# For a prefilter in SQL (pipelines/log_sql.py), strictly weaker than the search here. A phone
+# number _is_phone accepts is a _PHONE_RUN match that starts where _phone_spans lets one start
+# and holds a seed: a leading `+`, a bracketed group, or two groups of 2+ digits after the
+# first. An address, or an escaped one, needs '@', '%' or a backslash.
+PHONE_HINT = (r"(^|[^0-9A-Za-z_+.\-])"
+              r"(\+\(?[0-9]|\([0-9]|\(?[0-9][0-9().\- ]*(\([0-9]|[-. ()][0-9]{2,}[-. ()]+[0-9]{2}))")
+CONTACT_HINT = r"[@%\\]"
 _DIGIT_GROUPS = re.compile(r"[0-9]+")
 _BRACKETED = re.compile(r"\([0-9]{1,5}\)")
 _DATE = re.compile(r"[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}(?![0-9])|[0-9]{1,2}([-./])[0-9]{1,2}\2[0-9]{2,4}$")
@@ -206,7 +213,7 @@ def _phone_spans(text: str) -> list[tuple[int, int]]:
     runs into one (`2026-05-01T12`, a time) is not one."""
     spans: list[tuple[int, int]] = []
     done = 0
-    seeds = [m.span() for pattern in _SEEDS for m in pattern.finditer(text)]
+    seeds = [m.span() for pattern in PHONE_SEEDS for m in pattern.finditer(text)]
     for left, right in sorted(seeds) if len(seeds) > 1 else seeds:
         if left < done:
             continue

@@ -6,12 +6,6 @@
     time the line was flattened) reaches the staging tables' blocks through the view. -#}
 {{ config(materialized='view') }}
 
-{#- TEMPORARY, until the typed delivery log (branch h-typedlog) delivers `key_<match_key>`:
-    each match key's value read here from user_json, by the seed's native keys per platform
-    (the first item of a list, else the scalar's text; null when absent). -#}
-{%- set key_rows = match_key_seed_rows() -%}
-{%- set native_keys = key_rows | map(attribute=1) | unique | sort | list -%}
-
 with
 
 events as (
@@ -62,44 +56,14 @@ classified as (
 
 ),
 
--- TEMPORARY (see the top): every native key's JSON in one parse of the customer object
-native_key_json as (
-
-    select
-        classified.*,
-        {%- set paths = {} -%}
-        {%- for native_key in native_keys -%}
-            {%- do paths.update({'native_' ~ native_key: '$."' ~ native_key ~ '"'}) -%}
-        {%- endfor -%}
-        {{ json_fragments('classified.user_json', paths) }}
-    from classified
-
-),
-
--- TEMPORARY (see the top): the JSON each match key was sent as, by the event's platform
-key_json as (
-
-    select
-        {% for match_key in canonical_match_keys() %}
-            case native_key_json.platform
-                {% for row in key_rows if row[2] == match_key %}
-                    when '{{ row[0] }}' then native_key_json.native_{{ row[1] }}
-                {% endfor %}
-            end as key_json_{{ match_key }},
-        {% endfor %}
-        native_key_json.*
-    from native_key_json
-
-),
-
 timed as (
 
     select
-        key_json.*,
+        classified.*,
         {{ epoch_to_timestamp(
             "case when event_time_unit = 'milliseconds' then event_time_number / 1000 else event_time_number end"
         ) }} as event_at
-    from key_json
+    from classified
 
 )
 
@@ -119,9 +83,7 @@ select
     value_raw,
     value_json_type,
     currency_raw,
-    user_json,
-    properties_json,
-    pii_json,
+    {{ match_key_columns() }}
     sent_at,
     http_status,
     platform_error,
@@ -135,14 +97,6 @@ select
     -- event-level metrics count on the event's day; an event without a usable event_time
     -- counts on the day it was sent, so it still shows up (as invalid) in the marts
     {{ local_date('coalesce(event_at, sent_at)') }} as event_date,
-    -- TEMPORARY (see the top): the value of each match key
-    {% for match_key in canonical_match_keys() %}
-        case
-            when {{ json_kind('key_json_' ~ match_key, "'$'") }} = 'ARRAY'
-                then {{ json_value('key_json_' ~ match_key, "'$[0]'") }}
-            else {{ json_value('key_json_' ~ match_key, "'$'") }}
-        end as key_{{ match_key }},
-    {% endfor %}
     _dlt_load_id,
     _audited_at
 from timed

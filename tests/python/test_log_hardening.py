@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 from pipelines.delivery_log import read_delivery_log
 from pipelines.files import InputError, numbered_lines
 from pipelines.load import run_load
+from pipelines.log_sql import LogChunk
 from pipelines.rejects import Rejected
 from pipelines.seeds import load_platforms
 from signal_audit_core.config import Config, InputsConfig
@@ -52,12 +52,12 @@ def read(path: Path) -> tuple[dict[int, str], list[int]]:
     """(line -> reject reason, lines loaded) of one delivery-log file, read in this process."""
     rejected: dict[int, str] = {}
     loaded: list[int] = []
-    for item in read_delivery_log([path], PLATFORMS, workers=1):
+    for item in read_delivery_log([path], PLATFORMS):
         if isinstance(item, Rejected):
             rejected[item.position.line] = item.reason
         else:
-            assert isinstance(item, pa.RecordBatch)
-            loaded += item["_source_line"].to_pylist()
+            assert isinstance(item, LogChunk)
+            loaded += item.lines["_source_line"].to_pylist()
     return rejected, loaded
 
 
@@ -248,8 +248,9 @@ def test_a_must_hash_key_in_another_case_is_redacted_even_when_no_pattern_sees_p
     must be hashed, so its plaintext is redacted and counted as plaintext found there."""
     sent = line(request={"data": [{"event_name": "Purchase", "event_time": 1777636803, "event_id": "1",
                                    "user_data": {"em": [HASH], "FN": "jeanne", "Ln": ["Dupontel"]}}]})
-    batches = [b for b in read_delivery_log([write(tmp_path / "log.jsonl", [dumps(sent)])], PLATFORMS, workers=1)
-               if isinstance(b, pa.RecordBatch)]
-    request, found = batches[0]["request"][0].as_py(), batches[0]["pii_found"][0].as_py()
+    chunks = [c for c in read_delivery_log([write(tmp_path / "log.jsonl", [dumps(sent)])], PLATFORMS)
+              if isinstance(c, LogChunk)]
+    request = chunks[0].lines["request"][0].as_py()
+    found = {(row["place"], row["kind"], row["values_found"]) for row in chunks[0].pii.to_pylist()}
     assert "jeanne" not in request and "Dupontel" not in request
-    assert "user_data.FN" in found and "user_data.Ln" in found
+    assert found == {("user_data.FN", "plaintext", 1), ("user_data.Ln", "plaintext", 1)}

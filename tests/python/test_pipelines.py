@@ -22,6 +22,7 @@ from pipelines.delivery_log import read_delivery_log
 from pipelines.files import InputError
 from pipelines.load import LoadReport, SourceCounts, run_load, state_dir
 from pipelines.log_lines import REDACTED
+from pipelines.log_sql import LogChunk
 from pipelines.orders import read_orders
 from pipelines.rejects import Rejected
 from pipelines.seeds import load_platforms
@@ -228,9 +229,16 @@ def test_raw_tables_have_declared_types_and_all_exist_after_loading_only_orders(
         "record_id": "VARCHAR", "platform": "VARCHAR", "channel": "VARCHAR",
         "pixel_id": "VARCHAR", "sent_at": "TIMESTAMP WITH TIME ZONE", "http_status": "INTEGER",
         "request": "VARCHAR", "response": "VARCHAR", "redacted_values": "INTEGER",
-        "pii_found": "VARCHAR",
         "_source_file": "VARCHAR", "_source_line": "BIGINT", "_dlt_load_id": "VARCHAR",
     }
+    assert column_types(tmp_path, "delivery_event_pii") == {
+        "record_id": "VARCHAR", "event_index": "INTEGER", "place": "VARCHAR", "kind": "VARCHAR",
+        "values_found": "INTEGER", "_source_file": "VARCHAR", "_source_line": "BIGINT", "_dlt_load_id": "VARCHAR",
+    }
+    events = column_types(tmp_path, "delivery_events")
+    assert {name: events[name] for name in ("event_index", "sent_at", "value_raw", "key_email", "key_click_id")} == {
+        "event_index": "BIGINT", "sent_at": "TIMESTAMP WITH TIME ZONE", "value_raw": "VARCHAR",
+        "key_email": "VARCHAR", "key_click_id": "VARCHAR"}
     assert column_types(tmp_path, "platform_reports") == {
         "report_date": "DATE", "platform": "VARCHAR", "pixel_id": "VARCHAR",
         "event_name": "VARCHAR", "events_received": "BIGINT", "events_deduplicated": "BIGINT",
@@ -252,7 +260,8 @@ def test_all_raw_tables_exist_when_every_row_is_valid_or_no_input_is_given(tmp_p
     tables = query(tmp_path, "select table_name from information_schema.tables "
                              "where table_schema = 'raw' and table_name not like '_dlt%' "
                              "order by 1")
-    assert tables == [("_loaded_files",), ("delivery_log",), ("meta_dataset_quality",), ("meta_pixel_stats",),
+    assert tables == [("_loaded_files",), ("delivery_event_pii",), ("delivery_events",), ("delivery_log",),
+                      ("meta_dataset_quality",), ("meta_pixel_stats",),
                       ("orders",), ("platform_reports",), ("rejected_rows",)]
     assert query(tmp_path, "select count(*) from raw.orders") == [(1,)]
     assert query(tmp_path, "select count(*) from raw.rejected_rows") == [(0,)]
@@ -439,7 +448,7 @@ def test_delivery_log_rejects_bad_lines_and_redacts_plaintext_match_keys(tmp_pat
     assert (snap[7], snap[8]) == (None, 1)
 
 
-def test_delivery_log_files_parsed_in_worker_processes_give_what_one_process_gives(tmp_path):
+def test_the_first_copy_of_a_repeated_log_line_wins_across_files_and_loads(tmp_path):
     day1 = shop_delivery_log(tmp_path)
     day2 = write_lines(tmp_path / "day2.jsonl.gz", [
         TIKTOK_LINE,                    # a repeat of day 1's line 5
@@ -450,13 +459,9 @@ def test_delivery_log_files_parsed_in_worker_processes_give_what_one_process_giv
     ])
     day3 = write_lines(tmp_path / "day3.jsonl", [TIKTOK_LINE.replace("TT1", "TT2")])
 
-    def read(workers: int) -> tuple[list[dict[str, Any]], list[Rejected]]:
-        items = list(read_delivery_log([day1, day2, day3], load_platforms(), workers=workers))
-        rows = pa.Table.from_batches([i for i in items if isinstance(i, pa.RecordBatch)])
-        return rows.to_pylist(), [i for i in items if isinstance(i, Rejected)]
-
-    rows, rejected = read(workers=2)
-    assert (rows, rejected) == read(workers=1)
+    items = list(read_delivery_log([day1, day2, day3], load_platforms()))
+    rows = pa.concat_tables([i.lines for i in items if isinstance(i, LogChunk)]).to_pylist()
+    rejected = [i for i in items if isinstance(i, Rejected)]
     assert [(r["_source_file"], r["_source_line"]) for r in rows] == [
         (str(day1), 1), (str(day1), 5), (str(day1), 8), (str(day2), 4)]
     assert {(r.position.file, r.position.line, r.reason) for r in rejected} == {
@@ -470,19 +475,30 @@ def test_delivery_log_files_parsed_in_worker_processes_give_what_one_process_giv
         (str(day3), 1, f"duplicate of {day2}:4"),
     }
 
+    # loaded by an earlier load: a line read again where it was is counted as loaded, not
+    # landed twice; elsewhere it is a duplicate of where it landed
+    first = load(tmp_path, delivery_log=(day1,))
+    second = load(tmp_path, delivery_log=(day1,), reload_all=True)
+    assert first.counts["delivery_log"] == second.counts["delivery_log"] == SourceCounts(read=7, loaded=3, rejected=4)
+    assert query(tmp_path, "select count(*), count(distinct record_id) from raw.delivery_log") == [(3, 3)]
+    again = write_lines(tmp_path / "again.jsonl", [TIKTOK_LINE])
+    third = load(tmp_path, delivery_log=(day1, again))
+    assert third.counts["delivery_log"] == SourceCounts(read=1, loaded=0, rejected=1)
+    assert ("delivery_log", str(again), 1, f"duplicate of {day1}:5") in query(
+        tmp_path, "select source, source_file, source_line, reason from raw.rejected_rows")
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_broken_log_file_is_an_input_error_in_any_process(tmp_path, workers):
+
+def test_a_broken_log_file_is_an_input_error(tmp_path):
     good = write_lines(tmp_path / "a.jsonl", [TIKTOK_LINE])
     broken = tmp_path / "b.jsonl.gz"
     broken.write_bytes(gzip.compress(TIKTOK_LINE.encode())[:-12])
     with pytest.raises(InputError, match="b.jsonl.gz is not a complete gzip file"):
-        list(read_delivery_log([good, broken], load_platforms(), workers=workers))
+        list(read_delivery_log([good, broken], load_platforms()))
 
 
 def test_parsing_workers_do_not_import_dlt():
     # worker processes import these modules; dlt's import would cost each about a second
-    code = ("import sys, pipelines.log_lines, pipelines.order_records; "
+    code = ("import sys, pipelines.log_lines, pipelines.log_sql, pipelines.order_records; "
             "print(any(m.split('.')[0] == 'dlt' for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"

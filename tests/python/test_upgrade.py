@@ -27,3 +27,16 @@ def test_a_current_or_missing_warehouse_passes(tmp_path: Path):
     con.execute("create schema raw; create table raw.orders (order_id varchar, _dlt_load_id varchar)")
     con.close()
     refuse_old_layout(warehouse)
+
+
+@pytest.mark.parametrize(("columns", "refused"), [("pii_found varchar", True), ("request varchar", False)])
+def test_a_delivery_log_from_before_typed_tables_is_refused(tmp_path: Path, columns: str, refused: bool):
+    warehouse = tmp_path / "log.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute(f"create schema raw; create table raw.delivery_log (record_id varchar, {columns}, _dlt_load_id text)")
+    con.close()
+    if refused:
+        with pytest.raises(InputError, match="earlier version of signal-audit"):
+            refuse_old_layout(warehouse)
+    else:
+        refuse_old_layout(warehouse)

@@ -2,8 +2,8 @@
     `user_data`, purchase details in `custom_data`. The Snap pixel calls its dedup key
     `client_dedup_id`; v2 named the order `transaction_id`. A failed request answers
     {"status": "INVALID", "reason": ...}. -#}
-{#- Incremental: flattening JSON is the costliest step of the audit, and a log line never
-    changes (a changed line is a new record_id), so each line is flattened once. -#}
+{#- Incremental: each line's events are staged once (the loader lands a line once). -#}
+-- depends_on: {{ ref('match_keys') }}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
 
 with
@@ -11,32 +11,6 @@ with
 events as (
 
     {{ delivery_log_events('snap') }}
-
-),
-
-fields as (
-
-    select
-        events.*,
-        {{ json_fields('event_json', {
-            'event_id': '$.event_id',
-            'client_dedup_id': '$.client_dedup_id',
-            'order_id': '$.custom_data.order_id',
-            'transaction_id': '$.custom_data.transaction_id',
-            'event_name': '$.event_name',
-            'event_time_raw': '$.event_time',
-            'action_source': '$.action_source',
-            'event_source_url': '$.event_source_url',
-            'value_raw': '$.custom_data.value',
-            'currency_raw': '$.custom_data.currency',
-        }) }},
-        {{ json_fragments('event_json', {
-            'user_json': '$.user_data',
-            'properties_json': '$.custom_data',
-            'value_json': '$.custom_data.value',
-        }) }},
-        {{ json_fields('response', {'response_status': '$.status', 'response_reason': '$.reason'}) }}
-    from events
 
 ),
 
@@ -51,7 +25,7 @@ renamed as (
         channel,
         pixel_id,
         coalesce(event_id, client_dedup_id) as event_id,
-        coalesce(order_id, transaction_id) as order_ref,
+        coalesce(order_ref, transaction_id) as order_ref,
 
         ----------  event
         event_name,
@@ -61,16 +35,11 @@ renamed as (
 
         ----------  purchase details
         value_raw,
-        {{ json_kind('value_json', "'$'") }} as value_json_type,
+        value_json_type,
         currency_raw,
 
-        ----------  payload parts kept as JSON text
-        user_json,
-        properties_json,
-
-        ----------  customer data redacted on load (outside the must-hash keys)
-        pii_json,
-
+        ----------  match keys as sent (the first value of a list), one column per canonical key
+        {{ match_key_columns() }}
         ----------  delivery
         sent_at,
         http_status,
@@ -83,7 +52,7 @@ renamed as (
         _dlt_load_id,
         _audited_at
 
-    from fields
+    from events
 
 )
 

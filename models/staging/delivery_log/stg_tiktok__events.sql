@@ -2,8 +2,8 @@
     "data": [event, ...]}; the event name is `event`, customer information in `user`,
     purchase details in `properties`, the page in `page.url`. Business errors come back with
     HTTP 200 and a non-zero `code`. -#}
-{#- Incremental: flattening JSON is the costliest step of the audit, and a log line never
-    changes (a changed line is a new record_id), so each line is flattened once. -#}
+{#- Incremental: each line's events are staged once (the loader lands a line once). -#}
+-- depends_on: {{ ref('match_keys') }}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='sync_all_columns') }}
 
 with
@@ -11,30 +11,6 @@ with
 events as (
 
     {{ delivery_log_events('tiktok') }}
-
-),
-
-fields as (
-
-    select
-        events.*,
-        {{ json_fields('event_json', {
-            'event_id': '$.event_id',
-            'order_ref': '$.properties.order_id',
-            'event_name': '$.event',
-            'event_time_raw': '$.event_time',
-            'event_source_url': '$.page.url',
-            'value_raw': '$.properties.value',
-            'currency_raw': '$.properties.currency',
-        }) }},
-        {{ json_fragments('event_json', {
-            'user_json': '$.user',
-            'properties_json': '$.properties',
-            'value_json': '$.properties.value',
-        }) }},
-        {{ json_fields('request', {'request_pixel_id': '$.event_source_id', 'action_source': '$.event_source'}) }},
-        {{ json_fields('response', {'response_code': '$.code', 'response_message': '$.message'}) }}
-    from events
 
 ),
 
@@ -59,16 +35,11 @@ renamed as (
 
         ----------  purchase details
         value_raw,
-        {{ json_kind('value_json', "'$'") }} as value_json_type,
+        value_json_type,
         currency_raw,
 
-        ----------  payload parts kept as JSON text
-        user_json,
-        properties_json,
-
-        ----------  customer data redacted on load (outside the must-hash keys)
-        pii_json,
-
+        ----------  match keys as sent (the first value of a list), one column per canonical key
+        {{ match_key_columns() }}
         ----------  delivery
         sent_at,
         http_status,
@@ -82,7 +53,7 @@ renamed as (
         _dlt_load_id,
         _audited_at
 
-    from fields
+    from events
 
 )
 
