@@ -134,12 +134,13 @@ class LogReader:
         con = self.con
         con.register("input_lines", pa.table({"line": pa.array(numbers, pa.int64()),
                                               "text": pa.array(texts, pa.string())}))
-        # Each line is parsed by DuckDB four times, each call reading every path it needs at
-        # once: the JSON types of the top-level fields (`t`, null when the line is not JSON),
-        # their values (`top`: strings, and the request and response written compactly), the
-        # keys of the line and of its request, and the keys of each event. Each step is a
-        # subquery, computed once however often the next one uses it. Only what later steps
-        # read is stored: a clean line's landed fields, the text of the others for Python.
+        # Judging a line parses it four times, each call reading every path it needs at once:
+        # the JSON types of the top-level fields (`t`, null when the line is not JSON), their
+        # values (`top`: texts, and the request and response written compactly), the keys of
+        # the line and of its request, and the keys of each event. Each step is a subquery,
+        # computed once however often the next one uses it (a table for each step would copy
+        # every line). Only what later steps read is stored: a clean line's landed fields, the
+        # text of the others for Python.
         con.execute(f"""
             create or replace temp table chunk as
             select line, record_id, clean,
@@ -351,7 +352,8 @@ _TOP = ("$.platform", "$.channel", "$.pixel_id", "$.sent_at", "$.http_status", "
         "$.request.data", "$.response")
 _TOP_PATHS = ", ".join(f"'{path}'" for path in _TOP)
 _TEXTS = ("$.platform", "$.channel", "$.pixel_id", "$.sent_at", "$.http_status")
-_TOP_VALUES = json.dumps({**{path[2:]: "VARCHAR" for path in _TEXTS}, "request": "JSON", "response": "JSON"})
+_TOP_VALUES = json.dumps({**{path.removeprefix("$."): "VARCHAR" for path in _TEXTS},
+                          "request": "JSON", "response": "JSON"})
 
 
 def _t(path: str) -> str:
@@ -359,7 +361,9 @@ def _t(path: str) -> str:
 
 
 def _s(path: str) -> str:
-    return f"top.{_TEXTS[_TEXTS.index(path)][2:]}"
+    if path not in _TEXTS:
+        raise ValueError(f"{path} is not read as text")
+    return f"top.{path.removeprefix('$.')}"
 
 
 def _clean_predicate(platforms: Mapping[str, Platform]) -> str:
