@@ -18,6 +18,7 @@ This module imports no dlt: tests and benchmarks read files with it directly.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -133,29 +134,43 @@ class LogReader:
         con = self.con
         con.register("input_lines", pa.table({"line": pa.array(numbers, pa.int64()),
                                               "text": pa.array(texts, pa.string())}))
-        # each line's top-level fields read in one parse (their JSON types `t` and texts `s`),
-        # stored before they are judged: a CTE would parse the line again for each use
-        con.execute(f"""
-            create or replace temp table fields as
-            select line, text, sha256(text) as record_id,
-                   case when json_valid(text) then json_type(text, [{_TOP_PATHS}]) end as t,
-                   case when json_valid(text) then json_extract_string(text, [{_TOP_PATHS}]) end as s
-            from input_lines""")
-        con.execute(f"""
-            create or replace temp table parts as
-            select *,
-                   case when t[{_TOP.index('$.request') + 1}] = 'OBJECT'
-                       then json_extract(text, '$.request') end as request_json,
-                   case when coalesce(t[{_TOP.index('$.response') + 1}], 'NULL') <> 'NULL'
-                       then json_extract(text, '$.response') end as response_json,
-                   case when t[1] = 'OBJECT' then json_keys(text) end as top_keys
-            from fields""")
+        # Judging a line parses it four times, each call reading every path it needs at once:
+        # the JSON types of the top-level fields (`t`, null when the line is not JSON), their
+        # values (`top`: texts, and the request and response written compactly), the keys of
+        # the line and of its request, and the keys of each event. Each step is a subquery,
+        # computed once however often the next one uses it (a table for each step would copy
+        # every line). Only what later steps read is stored: a clean line's landed fields, the
+        # text of the others for Python.
         con.execute(f"""
             create or replace temp table chunk as
-            select *, coalesce(case when t[1] = 'OBJECT' then {self._clean} end, false) as clean
-            from (select *, json_keys(request_json) as request_keys from parts) as parts""")
+            select line, record_id, clean,
+                   case when not clean then text end as text,
+                   case when clean then lower(trim(top.platform)) end as platform,
+                   case when clean then lower(trim(top.channel)) end as channel,
+                   case when clean then top.pixel_id end as pixel_id,
+                   case when clean then cast(top.sent_at as timestamptz) end as sent_at,
+                   case when clean then cast(top.http_status as integer) end as http_status,
+                   case when clean then request_json end as request,
+                   case when clean then response_json end as response
+            from (
+                select *, coalesce({self._clean}, false) as clean
+                from (
+                    select *,
+                           case when {_t('$.request')} = 'OBJECT' then top.request end as request_json,
+                           case when coalesce({_t('$.response')}, 'NULL') <> 'NULL' then top.response end
+                               as response_json,
+                           case when t is not null then json_keys(text, ['$', '$.request']) end as keys,
+                           case when t is not null then json_keys(text, '$.request.data[*]') end as event_keys
+                    from (
+                        select *, case when t is not null then from_json(text, '{_TOP_VALUES}') end as top
+                        from (
+                            select line, text, sha256(text) as record_id, try(json_type(text, [{_TOP_PATHS}])) as t
+                            from input_lines
+                        ) as typed
+                    ) as valued
+                ) as keyed
+            ) as judged""")
         con.unregister("input_lines")
-        con.execute("drop table fields; drop table parts")
 
         parsed: list[tuple[Any, ...]] = []
         findings: list[tuple[int, int, str, str, int]] = []
@@ -172,14 +187,14 @@ class LogReader:
             list(zip(*parsed, strict=True)) if parsed else [[]] * len(_PYTHON_LINES), schema=_PYTHON_LINES))
         con.register("python_findings", pa.table(
             list(zip(*findings, strict=True)) if findings else [[]] * len(_FINDINGS), schema=_FINDINGS))
+        # views: the landed lines are stored once (in chunk, or redacted for Python's), and
+        # each query below reads only the columns it needs of them
         con.execute(f"""
-            create or replace temp table parsed as
-            {_CLEAN_LINES}
-            union all
-            {_REDACTED_LINES}""")
+            create or replace temp table redacted as {_REDACTED_LINES};
+            create or replace temp view parsed as {_CLEAN_LINES} union all select * from redacted""")
         duplicates, already = self._first_copies()
         con.execute(f"""
-            create or replace temp table kept as
+            create or replace temp view kept as
             select * from parsed where line not in (select line from duplicates)
             {"and line not in (select line from already)" if already else ""}""")
         for number, reason in duplicates:
@@ -277,17 +292,24 @@ def events_sql(platforms: Mapping[str, Platform], fields: Sequence[LogField], ke
                 expr = "cast(null as varchar)"
             selected.append(f"{expr} as key_{key}")
         function = {"text": "json_extract_string", "json_type": "json_type"}
-        lists = [f"{function[kind]}({part}, [{', '.join(listed)}]) as {part}_{kind}"
-                 for (part, kind), listed in paths.items()]
+        lists = {part: [f"{function[kind]}({part}, [{', '.join(listed)}]) as {part}_{kind}"
+                        for (of, kind), listed in paths.items() if of == part]
+                 for part in ("event", "request", "response")}
+        # the request's and response's fields are read once per line, before its events are
+        # unnested; each event is read once per kind
+        line_lists = lists["request"] + lists["response"]
+        carried = "".join(f", {part}_{kind}" for (part, kind) in paths if part != "event")
         parts.append(f"""
             select record_id, event_index, platform, channel, pixel_id, sent_at, http_status,
                    {', '.join(selected)}, line
             from (
-                select *, {', '.join(lists) if lists else '1 as nothing'}
+                select *, {', '.join(lists["event"]) if lists["event"] else '1 as nothing'}
                 from (
-                    select *, unnest(events) as event, generate_subscripts(events, 1) - 1 as event_index
-                    from (select *, json_extract(request, '$.data[*]') as events from kept
-                          where platform = {_literal(name)}) as lines
+                    select {_EVENT_LINE}{carried},
+                           unnest(events) as event, generate_subscripts(events, 1) - 1 as event_index
+                    from (select {_EVENT_LINE}, {''.join(f'{x}, ' for x in line_lists)}
+                                 json_extract(request, '$.data[*]') as events
+                          from kept where platform = {_literal(name)}) as lines
                 ) as exploded
             ) as extracted""")
     return f"""
@@ -299,6 +321,9 @@ def events_sql(platforms: Mapping[str, Platform], fields: Sequence[LogField], ke
         order by line, event_index"""
 
 
+# what an event row carries of its line
+_EVENT_LINE = "record_id, line, platform, channel, pixel_id, sent_at, http_status"
+
 _PYTHON_LINES = pa.schema([
     ("line", pa.int64()), ("platform", pa.string()), ("channel", pa.string()), ("pixel_id", pa.string()),
     ("sent_at", pa.timestamp("us", tz="UTC")), ("http_status", pa.int32()), ("request", pa.string()),
@@ -307,17 +332,11 @@ _PYTHON_LINES = pa.schema([
 _FINDINGS = pa.schema([("line", pa.int64()), ("event_index", pa.int32()), ("place", pa.string()),
                        ("kind", pa.string()), ("values_found", pa.int32())])
 
-# Both kinds of line leave DuckDB written by DuckDB (json()): one way to write numbers, however
-# the line or orjson wrote them.
+# Both kinds of line leave DuckDB written by DuckDB: one way to write numbers, however the
+# line or orjson wrote them. A clean line's request and response were written by from_json
+# (JSON written by DuckDB reads and writes back unchanged); Python's are written here by json().
 _CLEAN_LINES = """
-    select line, record_id,
-           lower(trim(s[2])) as platform,
-           lower(trim(s[3])) as channel,
-           s[4] as pixel_id,
-           cast(s[5] as timestamptz) as sent_at,
-           cast(s[6] as integer) as http_status,
-           json(request_json) as request,
-           json(response_json) as response,
+    select line, record_id, platform, channel, pixel_id, sent_at, http_status, request, response,
            0 as redacted_values
     from chunk where clean"""
 _REDACTED_LINES = """
@@ -326,11 +345,15 @@ _REDACTED_LINES = """
     from python_lines as p inner join chunk on p.line = chunk.line"""
 
 
-# The fields of a line's top level that parse_line checks, read in one parse (`t`: their JSON
-# types, `s`: their texts; SQL lists count from 1).
-_TOP = ("$", "$.platform", "$.channel", "$.pixel_id", "$.sent_at", "$.http_status", "$.request",
+# The fields of a line's top level that parse_line checks: their JSON types read in one parse
+# (`t`, SQL lists count from 1), their values in another (`top`: the texts of the scalars as
+# json_extract_string reads them, the request and response as JSON).
+_TOP = ("$.platform", "$.channel", "$.pixel_id", "$.sent_at", "$.http_status", "$.request",
         "$.request.data", "$.response")
 _TOP_PATHS = ", ".join(f"'{path}'" for path in _TOP)
+_TEXTS = ("$.platform", "$.channel", "$.pixel_id", "$.sent_at", "$.http_status")
+_TOP_VALUES = json.dumps({**{path.removeprefix("$."): "VARCHAR" for path in _TEXTS},
+                          "request": "JSON", "response": "JSON"})
 
 
 def _t(path: str) -> str:
@@ -338,7 +361,9 @@ def _t(path: str) -> str:
 
 
 def _s(path: str) -> str:
-    return f"s[{_TOP.index(path) + 1}]"
+    if path not in _TEXTS:
+        raise ValueError(f"{path} is not read as text")
+    return f"top.{path.removeprefix('$.')}"
 
 
 def _clean_predicate(platforms: Mapping[str, Platform]) -> str:
@@ -353,7 +378,7 @@ def _clean_predicate(platforms: Mapping[str, Platform]) -> str:
     phones = (f"not regexp_matches(regexp_replace({landing}, {_literal(IPV4_STRING)}, '\"\"', 'g'), "
               f"{_literal(pii.PHONE_HINT)})")
     return f"""(
-        len(top_keys) = len(list_distinct(top_keys))
+        len(keys[1]) = len(list_distinct(keys[1]))
         and {_t('$.platform')} = 'VARCHAR'
         and regexp_full_match({_s('$.platform')}, '[ a-z0-9_A-Z]+')
         and lower(trim({_s('$.platform')})) in ({known})
@@ -369,10 +394,8 @@ def _clean_predicate(platforms: Mapping[str, Platform]) -> str:
                  and try_cast({_s('$.http_status')} as bigint) between 100 and 599))
         and {_t('$.request')} = 'OBJECT'
         and {_t('$.request.data')} = 'ARRAY'
-        and len(request_keys) = len(list_distinct(request_keys))
-        and list_bool_and(list_transform(json_extract(request_json, '$.data[*]'),
-            lambda e: coalesce(json_type(e), '') <> 'OBJECT' or len(json_keys(e)) = len(list_distinct(json_keys(e)))))
-            is not false
+        and len(keys[2]) = len(list_distinct(keys[2]))
+        and list_bool_and(list_transform(event_keys, lambda k: len(k) = len(list_distinct(k)))) is not false
         and length(text) - length(replace(replace(text, '{{', ''), '[', '')) <= {MAX_BRACKETS}
         and not regexp_matches(text, {_literal(NOT_PLAIN_OR_CONTACT + _not_hashed(must_hash))})
         and {phones}
