@@ -21,7 +21,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.items import DataItemWithMeta
 
-from pipelines.log_sql import LogChunk, LogReader
+from pipelines.log_sql import Landed, LogChunk, LogReader
 from pipelines.rejects import CHUNK_ROWS, REJECTED_ROWS, Rejected, Tally
 from pipelines.seeds import SEEDS_DIR, Platform, log_fields, match_keys
 from pipelines.tables import INT32, INT64, SOURCE_COLUMNS, TEXT, TIMESTAMPTZ, Column, Table
@@ -85,7 +85,7 @@ def delivery_events_table(seeds_dir: Path = SEEDS_DIR) -> Table:
 @dlt.resource(name="delivery_log")
 def delivery_log(
     files: Sequence[Path], platforms: Mapping[str, Platform], tally: Tally,
-    warehouse: Path | None = None, seeds_dir: Path = SEEDS_DIR,
+    warehouse: Path | None = None, seeds_dir: Path = SEEDS_DIR, landed: Landed | None = None,
 ) -> Iterator[DataItemWithMeta]:
     """The three tables and the rejects, in chunks; each table at least once (empty if need
     be), so that every raw table exists after any load."""
@@ -101,7 +101,7 @@ def delivery_log(
         yield table.mark(pa.concat_tables(parts) if parts else table.arrow_schema.empty_table())
         pending[i], sent[i] = [], True
 
-    for item in read_delivery_log(files, platforms, warehouse, seeds_dir):
+    for item in read_delivery_log(files, platforms, warehouse, seeds_dir, landed):
         if isinstance(item, Rejected):
             rejects.append(("delivery_log", item.position.file, item.position.line, item.reason))
             tally.rejected += 1
@@ -123,10 +123,11 @@ def delivery_log(
 
 def read_delivery_log(
     files: Sequence[Path], platforms: Mapping[str, Platform], warehouse: Path | None = None,
-    seeds_dir: Path = SEEDS_DIR,
+    seeds_dir: Path = SEEDS_DIR, landed: Landed | None = None,
 ) -> Iterator[LogChunk | Rejected]:
     """Every file's landed rows and rejects, in file order; the first copy of a repeated line
-    wins, within `files` and against what `warehouse` already holds (read-only, and closed
-    before this ends, so dlt can then write to it)."""
-    with LogReader(platforms, log_fields(seeds_dir), match_keys(seeds_dir), warehouse) as reader:
+    wins, within `files` and against what earlier loads landed: in the DuckDB file `warehouse`
+    (read-only, and closed before this ends, so dlt can then write to it) or, on another engine,
+    what `landed` finds (pipelines/log_sql.py)."""
+    with LogReader(platforms, log_fields(seeds_dir), match_keys(seeds_dir), warehouse, landed=landed) as reader:
         yield from reader.read(files)

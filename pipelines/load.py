@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import manifest, upgrade
 from pipelines.files import InputError, expand
+from pipelines.log_sql import Landed
 from pipelines.order_records import file_format
 from pipelines.rejects import Tally
 from pipelines.seeds import known_platforms, load_platforms
@@ -23,7 +22,7 @@ from pipelines.source import SOURCES, signal_audit_inputs
 from pipelines.sources.http import SourceError, SourceUnavailable, explain, scrub
 from pipelines.sources.runs import SourceRun, plan
 from signal_audit_core.config import Config, ReportExport
-from signal_audit_core.warehouse import ensure_writable
+from signal_audit_core.targets import DATASET, DuckDBTarget, Target, target_of
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,6 @@ PIPELINE_NAME = "signal_audit"
 # be dropped with the file pipeline's pending packages (files are re-read in full; an API
 # cursor that moved on would skip what a dropped package held).
 SOURCES_PIPELINE_NAME = "signal_audit_sources"
-DATASET = "raw"
 # dlt would otherwise keep a copy of every loaded file in its state folder, and a copy of the
 # last load's rows in raw_staging (for a year of logs, half the warehouse)
 LOAD_CONFIG = {"load.delete_completed_jobs": True, "load.truncate_staging_dataset": True}
@@ -69,13 +67,14 @@ class LoadReport:
 
 
 def state_dir(warehouse: Path) -> Path:
-    """dlt's pipeline state, beside the warehouse and named for it: two warehouses in one
-    folder never share state, and deleting a warehouse's folder forgets everything."""
-    return warehouse.parent / ".dlt_pipelines" / warehouse.name
+    """dlt's pipeline state of a DuckDB warehouse: beside it and named for it (any target's:
+    `Target.state_dir`, signal_audit_core/targets.py)."""
+    return DuckDBTarget(warehouse).state_dir
 
 
 def run_load(
-    config: Config, now: Callable[[], dt.datetime] | None = None, reload_all: bool = False
+    config: Config, now: Callable[[], dt.datetime] | None = None, reload_all: bool = False,
+    target: Target | None = None,
 ) -> LoadReport:
     """Read every new or changed input file in full and merge its rows into raw.*; reject the
     rest. Files an earlier run loaded as they are now are skipped (pipelines/manifest.py)
@@ -86,7 +85,9 @@ def run_load(
     pattern, an unknown file type, a required column missing from a file, a source refusing
     its credentials), before or instead of loading anything; SourceUnavailable when a source
     kept failing after its retries (what other inputs held is loaded); WarehouseBusy when the
-    DuckDB file is in use. `now` (default: the clock) dates Meta's quality snapshots.
+    DuckDB file is in use. `now` (default: the clock) dates Meta's quality snapshots. `target`
+    (default: the one `config` names) is where the raw tables land; the file manifest and the
+    landed log lines are read there through dlt's sql_client, so every engine loads alike.
     """
     files = {
         "orders": expand(config.inputs.orders, "orders"),
@@ -97,17 +98,18 @@ def run_load(
         file_format(path)  # an unknown extension fails now, not halfway through the load
     exports = _report_exports(config)
 
-    warehouse = config.warehouse
-    ensure_writable(warehouse)
-    upgrade.refuse_old_layout(warehouse)
-    known = {} if reload_all else manifest.loaded(warehouse)
+    target = target or target_of(config)
+    target.ensure_writable()
+    with target.sql_client() as client:
+        upgrade.refuse_old_layout(client, target.label)
+        known = {} if reload_all else manifest.loaded(client)
     fresh = {name: manifest.new_or_changed(paths, known) for name, paths in files.items()}
     skipped = {name: tuple(str(p) for p in paths if p not in fresh[name]) for name, paths in files.items()}
     files = fresh
     # Secrets, and the database's columns, are checked before anything is loaded.
     runs = plan(config, now or (lambda: dt.datetime.now(dt.UTC)))
 
-    pipeline = _pipeline(PIPELINE_NAME, warehouse)
+    pipeline = _pipeline(PIPELINE_NAME, target)
     # A failed earlier run may have left packages that dlt would load instead of this run's
     # data; the inputs are re-read in full, so dropping them loses nothing.
     pipeline.abort_packages()
@@ -115,12 +117,13 @@ def run_load(
     tallies = {name: Tally() for name in SOURCES}
     source = signal_audit_inputs(
         files["orders"], files["delivery_log"], files["platform_reports"], config.orders, tallies,
-        report_exports=exports, warehouse=warehouse,
+        report_exports=exports, warehouse=target.duckdb_file,
+        landed=None if target.duckdb_file else _landed_lines(target),
     )
     try:
         # (the inputs themselves, not dlt's copies, are the record to reload from)
         with dlt.config.values(LOAD_CONFIG):
-            info = pipeline.run(source)
+            info = pipeline.run(source, loader_file_format=target.loader_file_format)
     except PipelineStepFailed as exc:
         cause = _input_error(exc)
         if cause is not None:
@@ -131,17 +134,18 @@ def run_load(
     # A file read again replaces what earlier loads rejected of it (its fixed lines now load);
     # exports are read in full on every run.
     reread = {**files, "platform_report_exports": [p for _, paths in exports for p in paths]}
-    manifest.record(warehouse, files, reread, info.loads_ids)
+    with target.sql_client() as client:
+        manifest.record(client, files, reread, info.loads_ids)
     counts = {name: SourceCounts.of(t) for name, t in tallies.items()}
     report_files = {name: tuple(str(p) for p in paths) for name, paths in files.items()}
     if exports:
         report_files["platform_reports"] += tuple(str(p) for _, paths in exports for p in paths)
 
     if runs:
-        sources_pipeline = _pipeline(SOURCES_PIPELINE_NAME, warehouse)
+        sources_pipeline = _pipeline(SOURCES_PIPELINE_NAME, target)
         _finish_pending(sources_pipeline)
         for run in runs:
-            load_id = _run_source(sources_pipeline, run) or load_id
+            load_id = _run_source(sources_pipeline, run, target.loader_file_format) or load_id
             for name, t in run.tallies.items():
                 counts[name] = SourceCounts.of(t)
             report_files.update({name: (where,) for name, where in run.locations.items()})
@@ -152,23 +156,38 @@ def run_load(
     return LoadReport(counts=counts, files=report_files, load_id=load_id, skipped=skipped)
 
 
-def _pipeline(name: str, warehouse: Path) -> dlt.Pipeline:
+def _pipeline(name: str, target: Target | Path) -> dlt.Pipeline:
+    """`target`'s pipeline `name` (a Path: a DuckDB warehouse)."""
     # set for the process, not per run: whatever these pipelines extract, even a package a run
     # died before loading, carries the load id the raw tables require
     dlt.config[ADD_LOAD_ID] = True
-    credentials = DuckDbCredentials(str(warehouse))
-    # DuckDB takes 80% of RAM by default; merging millions of log lines should spill to disk
-    # instead (the same limit dbt uses, profiles.yml).
-    credentials.global_config = {
-        "memory_limit": os.environ.get("SIGNAL_AUDIT_DUCKDB_MEMORY", "1GB"),
-        "preserve_insertion_order": False,
-    }
-    return dlt.pipeline(
-        pipeline_name=name,
-        destination=dlt.destinations.duckdb(credentials),
-        dataset_name=DATASET,
-        pipelines_dir=str(state_dir(warehouse)),
-    )
+    if not any(isinstance(f, _ChosenFileFormat) for f in logging.getLogger("dlt").filters):
+        logging.getLogger("dlt").addFilter(_ChosenFileFormat())
+    return (DuckDBTarget(target) if isinstance(target, Path) else target).pipeline(name)
+
+
+class _ChosenFileFormat(logging.Filter):
+    """dlt warns, table by table on every load, that Arrow reaches PostgreSQL as INSERT
+    statements ("This will degrade performance"): the target chose it (targets.py says why)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "ArrowToInsertValuesWriter" not in record.getMessage()
+
+
+def _landed_lines(target: Target) -> Landed:
+    """Which delivery-log lines earlier loads landed in `target`, asked per chunk of lines (for
+    a DuckDB file the reader attaches the file instead)."""
+
+    def landed(record_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+        with target.sql_client() as client:
+            if not manifest.has_table(client, "delivery_log"):
+                return []
+            # a list binds as an array; unnest reads it in DuckDB and PostgreSQL alike
+            return [(record_id, file, int(line)) for record_id, file, line in client.execute_sql(
+                f"select record_id, _source_file, _source_line from {DATASET}.delivery_log "
+                "where record_id in (select unnest(%s))", list(record_ids))]
+
+    return landed
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:
@@ -184,7 +203,7 @@ def _finish_pending(pipeline: dlt.Pipeline) -> None:
             pipeline.run()
 
 
-def _run_source(pipeline: dlt.Pipeline, run: SourceRun) -> str | None:
+def _run_source(pipeline: dlt.Pipeline, run: SourceRun, loader_file_format: Any = None) -> str | None:
     """One source system's resources in one dlt run; its faults become one SourceError.
 
     A run that fails while extracting loads nothing and keeps the last good cursor, so the
@@ -193,7 +212,7 @@ def _run_source(pipeline: dlt.Pipeline, run: SourceRun) -> str | None:
     source = dlt.source(name=SOURCES_PIPELINE_NAME, max_table_nesting=0)(lambda: run.resources)()
     try:
         with dlt.config.values(LOAD_CONFIG):
-            info = pipeline.run(source)
+            info = pipeline.run(source, loader_file_format=loader_file_format)
     except PipelineStepFailed as exc:
         error = explain(exc, run.system, run.secrets, run.refusal or (lambda response: None),
                         run.attempts, run.retryable)

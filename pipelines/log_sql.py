@@ -21,7 +21,7 @@ import gzip
 import json
 import os
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,10 +75,12 @@ class LogReader:
 
     def __init__(
         self, platforms: Mapping[str, Platform], fields: Sequence[LogField], keys: Sequence[str],
-        warehouse: Path | None = None, fast: bool = True,
+        warehouse: Path | None = None, fast: bool = True, landed: Landed | None = None,
     ) -> None:
         """`fast=False` sends every line through parse_line: the reference the fast path is
-        tested against."""
+        tested against. What earlier loads landed comes from `warehouse` (a DuckDB file,
+        attached read-only) or, on another engine, from `landed`: given record ids, the
+        (record_id, _source_file, _source_line) of those already in raw.delivery_log."""
         self.platforms = platforms
         # the same memory limit as the loads' and dbt's DuckDB (pipelines/load.py)
         self.con = duckdb.connect(config={
@@ -92,6 +94,7 @@ class LogReader:
         self._fields = fields
         self._keys = keys
         self._history = warehouse is not None and _attach(self.con, warehouse)
+        self._landed = landed
 
     def close(self) -> None:
         self.con.close()
@@ -230,16 +233,25 @@ class LogReader:
             from parsed""")
         already: list[int] = []
         earlier: list[tuple[int, str]] = []
-        if self._history:
-            for number, old_file, old_line in con.execute("""
+        landed = "history.raw.delivery_log"
+        if self._landed is not None:
+            ids = [record_id for (record_id,) in con.execute("select distinct record_id from ranked").fetchall()]
+            found = list(self._landed(ids)) if ids else []
+            con.register("landed_lines", pa.table(
+                list(zip(*found, strict=True)) if found else [[]] * len(_LANDED), schema=_LANDED))
+            landed = "landed_lines"
+        if self._history or self._landed is not None:
+            for number, old_file, old_line in con.execute(f"""
                     select ranked.line, old._source_file, old._source_line
-                    from ranked inner join history.raw.delivery_log as old on ranked.record_id = old.record_id
+                    from ranked inner join {landed} as old on ranked.record_id = old.record_id
                     qualify row_number() over (partition by ranked.line order by old._source_file, old._source_line) = 1
                     """).fetchall():
                 if self._position(number) == Position(old_file, old_line):
                     already.append(number)
                 else:
                     earlier.append((number, f"duplicate of {old_file}:{old_line}"))
+        if self._landed is not None:
+            con.unregister("landed_lines")
         con.execute("create or replace temp table already as select unnest(?) as line", [already])
         con.execute("create or replace temp table earlier_loads as select unnest(?) as line", [[n for n, _ in earlier]])
         duplicates = dict(earlier)
@@ -320,6 +332,10 @@ def events_sql(platforms: Mapping[str, Platform], fields: Sequence[LogField], ke
         inner join file_names on events.line // {FILE} = file_names.file
         order by line, event_index"""
 
+
+# Given record ids, the (record_id, _source_file, _source_line) of those an earlier load landed.
+Landed = Callable[[Sequence[str]], Iterable[tuple[str, str, int]]]
+_LANDED = pa.schema([("record_id", pa.string()), ("_source_file", pa.string()), ("_source_line", pa.int64())])
 
 # what an event row carries of its line
 _EVENT_LINE = "record_id, line, platform, channel, pixel_id, sent_at, http_status"

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-import duckdb
-import pyarrow as pa
+from typing import Any
 
 TABLE = "raw._loaded_files"
+# rows per INSERT statement: a year of daily files in one or two statements (DuckDB's
+# executemany takes about 2 ms a row), well under any engine's limit on parameters
+ROWS_PER_STATEMENT = 1000
 
 
 def stamp(path: Path) -> tuple[int, int]:
@@ -23,22 +24,14 @@ def stamp(path: Path) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def loaded(warehouse: Path) -> dict[str, tuple[int, int]]:
-    """path -> (size, mtime_ns) of every file an earlier run loaded."""
-    if not warehouse.exists():
+def loaded(client: Any) -> dict[str, tuple[int, int]]:
+    """path -> (size, mtime_ns) of every file an earlier run loaded. `client`: an open dlt
+    sql_client of the target (signal_audit_core/targets.py); the SQL is DuckDB's and
+    PostgreSQL's alike."""
+    if not has_table(client, "_loaded_files"):
         return {}
-    con = duckdb.connect(str(warehouse))
-    try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = '_loaded_files'"
-        ).fetchone()[0]
-        if not exists:
-            return {}
-        rows = con.execute(f"select path, size, mtime_ns from {TABLE}").fetchall()
-        return {path: (size, mtime) for path, size, mtime in rows}
-    finally:
-        con.close()
+    rows = client.execute_sql(f"select path, size, mtime_ns from {TABLE}")
+    return {path: (int(size), int(mtime)) for path, size, mtime in rows}
 
 
 def new_or_changed(files: Sequence[Path], known: Mapping[str, tuple[int, int]]) -> list[Path]:
@@ -46,7 +39,7 @@ def new_or_changed(files: Sequence[Path], known: Mapping[str, tuple[int, int]]) 
 
 
 def record(
-    warehouse: Path,
+    client: Any,
     files: Mapping[str, Sequence[Path]],
     reread: Mapping[str, Sequence[Path]] | None = None,
     load_ids: Sequence[str] = (),
@@ -55,49 +48,54 @@ def record(
 
     The files `reread` (by source) were read in full by the loads `load_ids`: the rejects that
     earlier loads wrote for them go, in the same transaction, so that a fixed line does not
-    stay rejected beside its loaded row.
+    stay rejected beside its loaded row. `client`: an open dlt sql_client of the target.
     """
-    # by path: a file given for two sources is recorded once, for the last (as row-by-row
-    # `insert or replace` did; one statement may not replace a row twice)
+    # by path: a file given for two sources is recorded once, for the last (one statement may
+    # not upsert a row twice)
     rows = {str(p): (source, str(p), *stamp(p)) for source, paths in files.items() for p in paths}
     read = sorted({str(p) for paths in (reread or {}).values() for p in paths})
     if not rows and not (read and load_ids):
         return
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.begin()
+    with client.begin_transaction():
         if read and load_ids:
-            _drop_stale_rejects(con, read, load_ids)
+            _drop_stale_rejects(client, read, load_ids)
         if rows:
-            _remember(con, rows)
-        con.commit()
-    finally:
-        con.close()
+            _remember(client, list(rows.values()))
 
 
-def _drop_stale_rejects(con: duckdb.DuckDBPyConnection, paths: Sequence[str], load_ids: Sequence[str]) -> None:
-    exists = con.execute(
-        "select count(*) from information_schema.columns where table_schema = 'raw' "
-        "and table_name = 'rejected_rows' and column_name = '_dlt_load_id'").fetchall()[0][0]
-    if not exists:
+def has_table(client: Any, table: str, column: str | None = None) -> bool:
+    """Whether raw.`table` (with `column`) exists."""
+    if column is None:
+        found = client.execute_sql(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = %s", table)
+    else:
+        found = client.execute_sql(
+            "select count(*) from information_schema.columns where table_schema = 'raw' "
+            "and table_name = %s and column_name = %s", table, column)
+    return bool(found[0][0])
+
+
+def _drop_stale_rejects(client: Any, paths: Sequence[str], load_ids: Sequence[str]) -> None:
+    if not has_table(client, "rejected_rows", "_dlt_load_id"):
         return
-    con.register("reread_files", pa.table({"path": pa.array(paths, pa.string())}))
-    con.register("this_load", pa.table({"load_id": pa.array(list(load_ids), pa.string())}))
-    con.execute(
-        "delete from raw.rejected_rows where source_file in (select path from reread_files) "
-        "and (_dlt_load_id is null or _dlt_load_id not in (select load_id from this_load))")
+    # lists bind as arrays (PostgreSQL) and lists (DuckDB); unnest reads both
+    client.execute_sql(
+        "delete from raw.rejected_rows where source_file in (select unnest(%s)) "
+        "and (_dlt_load_id is null or _dlt_load_id not in (select unnest(%s)))", list(paths), list(load_ids))
 
 
-def _remember(con: duckdb.DuckDBPyConnection, rows: Mapping[str, tuple[object, ...]]) -> None:
-    columns = list(zip(*rows.values(), strict=True))
-    new_files = pa.table(dict(zip(("source", "path", "size", "mtime_ns"), columns, strict=True)))
-    con.execute("create schema if not exists raw")
-    con.execute(
+def _remember(client: Any, rows: Sequence[tuple[object, ...]]) -> None:
+    client.execute_sql("create schema if not exists raw")
+    client.execute_sql(
         f"create table if not exists {TABLE} ("
         "source varchar not null, path varchar primary key, size bigint not null, "
         "mtime_ns bigint not null, loaded_at timestamptz not null default current_timestamp)"
     )
-    # one statement: executemany takes about 2 ms a row, 0.7 s for a year of daily files
-    con.register("new_files", new_files)
-    con.execute(f"insert or replace into {TABLE} (source, path, size, mtime_ns) "
-                "select source, path, size, mtime_ns from new_files")
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        part = rows[start:start + ROWS_PER_STATEMENT]
+        client.execute_sql(
+            f"insert into {TABLE} (source, path, size, mtime_ns) values "
+            + ", ".join(["(%s, %s, %s, %s)"] * len(part))
+            + " on conflict (path) do update set source = excluded.source, size = excluded.size, "
+              "mtime_ns = excluded.mtime_ns, loaded_at = now()",
+            *(value for row in part for value in row))

@@ -10,6 +10,7 @@ from dlt.extract import DltResource
 from dlt.extract.items import DataItemWithMeta
 
 from pipelines.delivery_log import delivery_log
+from pipelines.log_sql import Landed
 from pipelines.orders import orders
 from pipelines.platform_reports import platform_reports
 from pipelines.rejects import Tally
@@ -30,16 +31,18 @@ def signal_audit_inputs(
     seeds_dir: Path = SEEDS_DIR,
     report_exports: Sequence[tuple[ReportExport, Sequence[Path]]] = (),
     warehouse: Path | None = None,
+    landed: Landed | None = None,
 ) -> tuple[DltResource, ...]:
     """Every resource runs even without files: it then writes empty tables, so that all raw
     tables exist for dbt whatever inputs a run was given. `tallies` (one per name in SOURCES)
-    receive the loaded and rejected counts as rows are extracted. `warehouse`: where earlier
-    loads landed delivery-log lines (read-only, to land each line once).
+    receive the loaded and rejected counts as rows are extracted. `warehouse` (a DuckDB file,
+    read-only) or `landed` (any other engine): where earlier loads landed delivery-log lines,
+    to land each line once.
     """
     platforms = load_platforms(seeds_dir)
     return (
         orders(orders_files, orders_config, tallies["orders"]),
-        delivery_log(delivery_log_files, platforms, tallies["delivery_log"], warehouse, seeds_dir),
+        delivery_log(delivery_log_files, platforms, tallies["delivery_log"], warehouse, seeds_dir, landed),
         platform_reports(platform_report_files, platforms, tallies["platform_reports"], report_exports),
         api_tables(),
     )

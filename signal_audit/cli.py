@@ -24,12 +24,14 @@ from signal_audit import __version__
 from signal_audit.progress import Stage
 from signal_audit_core.config import (
     PROJECT_DIR,
+    TARGETS,
     Config,
     ConfigError,
     InputsConfig,
     load_config,
 )
-from signal_audit_core.warehouse import WarehouseBusy, ensure_writable, hold, in_use, is_lock_conflict
+from signal_audit_core.targets import Target, target_of
+from signal_audit_core.warehouse import WarehouseBusy, ensure_writable, in_use, is_lock_conflict
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_USAGE, EXIT_STAGE_FAILED = 0, 1, 2, 3
 DEMO_WAREHOUSE = Path("warehouse") / "demo.duckdb"
@@ -115,11 +117,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if demo:
         config = _with_demo_inputs(config, args)
     _warn_bad_webhook()
-    with hold(config.warehouse):
+    target = target_of(config)
+    with target.hold():
         if demo:
             _generate_demo(config, args.demo_profile)
-        _load(config, reload_all=args.reload_all)
-        _build(config, full_refresh=args.full_refresh)
+        _load(config, target, reload_all=args.reload_all)
+        _build(config, target, full_refresh=args.full_refresh)
+        _duckdb_only(target, "the checks (Great Expectations), run history and report after the build")
         checks = _check(config) if not args.skip_checks else None
         changes = _record_and_alert(config)
         report = _write_report(config, args.report, changes)
@@ -180,23 +184,27 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise ConfigError(
             "no inputs: pass --orders, --delivery-log and --platform-reports, or set inputs: in the config"
         )
-    with hold(config.warehouse):
-        _load(config, reload_all=args.reload_all)
+    target = target_of(config)
+    with target.hold():
+        _load(config, target, reload_all=args.reload_all)
     return EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     config = _config(args)
-    with hold(config.warehouse):
-        _build(config, full_refresh=args.full_refresh)
-        _warn_no_data(config)
+    target = target_of(config)
+    with target.hold():
+        _build(config, target, full_refresh=args.full_refresh)
+        if target.duckdb_file is not None:  # (reads the marts from the DuckDB file)
+            _warn_no_data(config)
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
+    target = _duckdb_only(target_of(config), "check (Great Expectations)")
     _warn_bad_webhook()
-    with hold(config.warehouse):
+    with target.hold():
         report = _check(config)
         _record_and_alert(config)
     return EXIT_OK if report.success else EXIT_CHECKS_FAILED
@@ -204,7 +212,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
     config = _config(args)
-    with hold(config.warehouse, write=False):
+    with _duckdb_only(target_of(config), "scorecard").hold(write=False):
         _print_scorecard(config)
         _warn_no_data(config)
     return EXIT_OK
@@ -212,7 +220,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = _config(args)
-    with hold(config.warehouse, write=False):
+    with _duckdb_only(target_of(config), "the report").hold(write=False):
         path = _write_report(config, args.out, ())
     print(f"Report: {path}")
     return EXIT_OK
@@ -223,7 +231,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     config = _config(args)
     out = Path(args.out).resolve()
-    with hold(config.warehouse, write=False), Stage(f"export the marts as {args.format} to {out}"):
+    target = _duckdb_only(target_of(config), "export")
+    with target.hold(write=False), Stage(f"export the marts as {args.format} to {out}"):
         exported = export_marts(config.warehouse, out, args.format)
     for table in exported:
         print(f"    {table.path.name}: {table.rows:,} rows")
@@ -233,17 +242,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- stages
 
 
-def _load(config: Config, reload_all: bool = False) -> None:
-    from pipelines.load import run_load, state_dir
+def _load(config: Config, target: Target, reload_all: bool = False) -> None:
+    from pipelines.load import run_load
     from pipelines.working_files import remove_leftovers, temporary_files_in
 
-    working = state_dir(config.warehouse)
-    with Stage("load inputs (dlt)"):
+    working = target.state_dir
+    where = "" if target.duckdb_file is not None else f" into {target.label}"
+    with Stage(f"load inputs (dlt){where}"):
         # what a killed run left in dlt's folders goes first; this run's copies once loaded
         remove_leftovers(working)
         try:
             with temporary_files_in(working):
-                report = run_load(config, reload_all=reload_all)
+                report = run_load(config, reload_all=reload_all, target=target)
         finally:
             remove_leftovers(working)
     for source, counts in report.counts.items():
@@ -255,18 +265,19 @@ def _load(config: Config, reload_all: bool = False) -> None:
         print(f"    {source}: {counts.read:,} rows read, {counts.loaded:,} loaded{note}{unchanged}")
 
 
-def _build(config: Config, full_refresh: bool = False) -> None:
+def _build(config: Config, target: Target, full_refresh: bool = False) -> None:
     from signal_audit.transform import dbt_build
 
-    ensure_writable(config.warehouse)
-    if not _has_loaded_data(config.warehouse):
-        raise ConfigError(f"the warehouse {config.warehouse} holds no loaded data yet: run `signal-audit load` "
+    target.ensure_writable()
+    if not _has_loaded_data(target):
+        raise ConfigError(f"the warehouse {target.label} holds no loaded data yet: run `signal-audit load` "
                           "with your inputs (or `signal-audit run`) first")
     with Stage("build models and tests (dbt build)") as stage:
         stage.note("reading the project")
         # nothing loaded since the last build and nothing in the project or settings changed:
         # the build would rewrite the same rows, so dbt skips it (macros/build_state.sql)
-        outcome = dbt_build(config.warehouse, config.audit, progress=stage.progress, full_refresh=full_refresh)
+        outcome = dbt_build(config.warehouse, config.audit, progress=stage.progress, full_refresh=full_refresh,
+                            target=target)
     if outcome.skipped:
         print("    nothing new since the last build (no new data; models, seeds, tests and settings "
               "unchanged): no node rebuilt")
@@ -280,15 +291,18 @@ def _build(config: Config, full_refresh: bool = False) -> None:
     print(f"    {outcome.nodes} models, seeds and tests passed{seeds}")
 
 
-def _has_loaded_data(warehouse: Path) -> bool:
-    from signal_audit_core.warehouse import read_only
+def _has_loaded_data(target: Target) -> bool:
+    with target.sql_client() as client:
+        return bool(client.execute_sql(
+            "select count(*) from information_schema.tables where table_schema = 'raw'")[0][0])
 
-    con = read_only(warehouse)
-    try:
-        return bool(con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw'").fetchone()[0])
-    finally:
-        con.close()
+
+def _duckdb_only(target: Target, stage: str) -> Target:
+    """`target`, when `stage` can run on it: the checks, history, report, scorecard and export
+    read the DuckDB file itself (not yet any other engine)."""
+    if target.duckdb_file is None:
+        raise target.unsupported(stage)
+    return target
 
 
 def _check(config: Config):
@@ -391,7 +405,7 @@ def _display_names(config: Config) -> dict[str, str]:
 def _config(args: argparse.Namespace) -> Config:
     config_path = Path(args.config) if args.config else _default_config_path()
     warehouse = Path(args.warehouse) if getattr(args, "warehouse", None) else None
-    config = load_config(config_path, warehouse=warehouse)
+    config = load_config(config_path, warehouse=warehouse, target=getattr(args, "target", None))
     flags = InputsConfig(
         orders=tuple(getattr(args, "orders", None) or ()),
         delivery_log=tuple(getattr(args, "delivery_log", None) or ()),
@@ -548,6 +562,12 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--warehouse", metavar="PATH",
                 help="DuckDB file (default: warehouse/signal_audit.duckdb, or $SIGNAL_AUDIT_WAREHOUSE)",
+            )
+            p.add_argument(
+                "--target", choices=TARGETS, metavar="ENGINE",
+                help="where the audit lands and builds: duckdb (default, the --warehouse file) or postgres "
+                     "(the database dlt's DESTINATION__POSTGRES__CREDENTIALS__* settings name; "
+                     "docs/engines.md); or $SIGNAL_AUDIT_TARGET",
             )
         return p
 

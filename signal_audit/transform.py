@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from signal_audit.dbt_process import STATE_KEY
-from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError, load_config
+from signal_audit_core.config import PROJECT_DIR, ConfigError, load_config
+from signal_audit_core.targets import DuckDBTarget, Target
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,20 @@ def dbt_build(
     target_path: Path | None = None,
     progress: Progress | None = None,
     full_refresh: bool = False,
+    target: Target | None = None,
 ) -> DbtOutcome:
     """`dbt build` in its own process; `progress` is called as each node finishes. Unless
     `full_refresh`, the same process first asks the warehouse whether anything changed since
     the last build (signal_audit/dbt_process.py): if nothing did, no node runs (`skipped`);
-    seeds whose files did not change are not reloaded (`seeds_skipped`)."""
-    return _run_dbt_build(warehouse, {**audit_vars, "gate_on": "none"}, target_path, progress, full_refresh)
+    seeds whose files did not change are not reloaded (`seeds_skipped`). `target` (default:
+    the DuckDB file `warehouse`) chooses the output of profiles.yml and what dbt's process
+    finds in its environment to reach it (signal_audit_core/targets.py)."""
+    return _run_dbt_build(target or DuckDBTarget(warehouse), {**audit_vars, "gate_on": "none"}, target_path,
+                          progress, full_refresh)
 
 
 def _run_dbt_build(
-    warehouse: Path,
+    engine: Target,
     audit_vars: dict[str, Any],
     target_path: Path | None,
     progress: Progress | None,
@@ -80,6 +85,7 @@ def _run_dbt_build(
         sys.executable, "-m", "signal_audit.dbt_process", "no-state" if full_refresh else "check-state",
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
+        "--target", engine.dbt_target,
         "--target-path", str(target),
         "--vars", json.dumps(audit_vars),
         "--log-format", "json",  # one event per line on stdout: progress without parsing prose
@@ -92,7 +98,8 @@ def _run_dbt_build(
     ]
     results_file = target / "run_results.json"
     results_file.unlink(missing_ok=True)  # never read a previous run's results
-    env = {**os.environ, WAREHOUSE_ENV: str(warehouse)}
+    # (a password among them reaches dbt's process only, never its command line or a log)
+    env = {**os.environ, **engine.dbt_env()}
     errors: list[str] = []
     state: dict[str, bool] = {}
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:

@@ -1,5 +1,6 @@
 """What the loaders (`pipelines/`) and the CLI (`signal_audit/`) share: settings (`config`),
-PII normalization and detection (`pii`), and warehouse access (`warehouse`). It imports
+PII normalization and detection (`pii`), warehouse access (`warehouse`), and the engines an
+audit runs on (`targets`). It imports
 neither, so imports run one way: signal_audit -> pipelines -> signal_audit_core."""
 
 import os

@@ -23,6 +23,9 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = Path("warehouse") / "signal_audit.duckdb"
 WAREHOUSE_ENV = "SIGNAL_AUDIT_WAREHOUSE"
+# The engines an audit runs on (signal_audit_core/targets.py); `spark` will join them.
+TARGETS = ("duckdb", "postgres")
+TARGET_ENV = "SIGNAL_AUDIT_TARGET"
 
 # The contract's order columns; the user's mapping renames their export's columns to these.
 ORDER_COLUMNS = (
@@ -171,12 +174,13 @@ class PlatformReportsConfig:
 
 @dataclass(frozen=True)
 class Config:
-    warehouse: Path
+    warehouse: Path  # the DuckDB file; for another target, the folder of its local state is its parent
     inputs: InputsConfig = field(default_factory=InputsConfig)
     orders: OrdersConfig = field(default_factory=OrdersConfig)
     audit: dict[str, Any] = field(default_factory=dict)  # overrides of dbt vars
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     platform_reports: PlatformReportsConfig = field(default_factory=PlatformReportsConfig)
+    target: str = "duckdb"  # one of TARGETS
 
     @property
     def has_inputs(self) -> bool:
@@ -324,8 +328,9 @@ def _column_map(value: Any, where: str, known: tuple[str, ...], what: str) -> di
     return {str(k): str(v) for k, v in value.items()}
 
 
-def load_config(path: Path | None = None, warehouse: Path | None = None) -> Config:
-    """Read `path` (or nothing: all defaults). `warehouse` overrides the file and the env var."""
+def load_config(path: Path | None = None, warehouse: Path | None = None, target: str | None = None) -> Config:
+    """Read `path` (or nothing: all defaults). `warehouse` and `target` override the file and
+    the env vars."""
     raw: dict[str, Any] = {}
     base = Path.cwd()
     if path is not None:
@@ -338,7 +343,7 @@ def load_config(path: Path | None = None, warehouse: Path | None = None) -> Conf
         if not isinstance(raw, dict):
             raise ConfigError(f"config file {path} must hold a mapping of settings")
         base = path.resolve().parent
-    unknown = set(raw) - {"warehouse", "inputs", "orders", "audit", "sources", "platform_reports"}
+    unknown = set(raw) - {"warehouse", "target", "inputs", "orders", "audit", "sources", "platform_reports"}
     if unknown:
         raise ConfigError(f"unknown section(s) in {path}: {', '.join(sorted(unknown))}")
 
@@ -377,8 +382,11 @@ def load_config(path: Path | None = None, warehouse: Path | None = None) -> Conf
             warehouse = Path(os.environ[WAREHOUSE_ENV])
         else:
             warehouse = DEFAULT_WAREHOUSE
+    target = target or raw.get("target") or os.environ.get(TARGET_ENV) or "duckdb"
+    if target not in TARGETS:
+        raise ConfigError(f"unknown target {target!r}; choose from {', '.join(TARGETS)}")
     return Config(warehouse=warehouse.resolve(), inputs=inputs, orders=orders, audit=audit,
-                  sources=sources, platform_reports=platform_reports)
+                  sources=sources, platform_reports=platform_reports, target=target)
 
 
 def parse_sources(raw: Any) -> SourcesConfig:

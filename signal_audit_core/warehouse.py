@@ -52,23 +52,32 @@ def hold(path: Path, write: bool = True) -> Iterator[None]:
     """
     if not write and not path.exists() and not lock_path(path).exists():
         raise _missing(path)  # (a reader creates nothing)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _open_lock(lock_path(path), write)
-    if fd is None:  # a reader in a folder it may not write: DuckDB's own lock still guards the file
-        if not path.exists():
+    # a reader meeting a run that is still creating the warehouse is told to wait for it
+    # (a reader in a folder where it may not open the lock locks nothing: DuckDB's own lock
+    # still guards the file)
+    with flock(lock_path(path), write, in_use(path) if write else _being_written(path)):
+        if not write and not path.exists():
             raise _missing(path)
         yield
+
+
+@contextmanager
+def flock(lock: Path, write: bool, busy: Exception) -> Iterator[bool]:
+    """Hold `lock` (created if need be) exclusively to `write`, shared to read; raise `busy` at
+    once when another process holds it. Yields False when a reader may not even create or open
+    the lock file (nothing is locked then)."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = _open_lock(lock, write)
+    if fd is None:
+        yield False
         return
     try:
         fcntl.flock(fd, (fcntl.LOCK_EX if write else fcntl.LOCK_SH) | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        # a reader meeting a run that is still creating the warehouse is told to wait for it
-        raise (in_use(path) if write else _being_written(path)) from None
+        raise busy from None
     try:
-        if not write and not path.exists():
-            raise _missing(path)
-        yield
+        yield True
     finally:
         os.close(fd)  # closing the descriptor releases the flock
 

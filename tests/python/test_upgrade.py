@@ -8,7 +8,13 @@ import duckdb
 import pytest
 
 from pipelines.files import InputError
-from pipelines.upgrade import refuse_old_layout
+from pipelines.upgrade import refuse_old_layout as refuse_in
+from signal_audit_core.targets import DuckDBTarget
+
+
+def refuse_old_layout(warehouse: Path) -> None:
+    with DuckDBTarget(warehouse).sql_client() as client:
+        refuse_in(client, str(warehouse))
 
 
 def test_a_warehouse_without_load_ids_is_refused_with_what_to_do(tmp_path: Path):

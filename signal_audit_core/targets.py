@@ -1,0 +1,275 @@
+"""Where an audit lands and builds: a target.
+
+A target says which dlt destination the inputs land in (dataset `raw`), which output of
+profiles.yml dbt builds with, where dlt's pipeline state and the run lock live on this machine,
+and how Python reaches the data for the few small reads the loader makes (which files are
+loaded, which log lines are landed) - through dlt's sql_client, so those reads are the same SQL
+on every engine.
+
+- `duckdb` (the default, needs nothing): one DuckDB file; state and lock beside it.
+- `postgres`: a PostgreSQL database. Its connection is dlt's own setting for its postgres
+  destination: the env vars DESTINATION__POSTGRES__CREDENTIALS__HOST, __PORT, __USERNAME,
+  __PASSWORD, __DATABASE (or one DESTINATION__POSTGRES__CREDENTIALS URL), or
+  `[destination.postgres.credentials]` in .dlt/secrets.toml. dbt's `postgres` output reads the
+  same env vars; `dbt_env` hands them to dbt's process whichever way they were given. State and
+  lock live in a local folder named for host, port and database, in the warehouse's folder
+  (`warehouse/` by default); dlt also keeps its state in the database, so a fresh machine
+  resumes from there.
+- `spark` (not yet): dlt's filesystem destination writing Parquet into a lake folder, and
+  dbt-spark reading it; a subclass of Target beside these two.
+
+DuckDB-specific code lives in DuckDBTarget, PostgreSQL's in PostgresTarget: the loader and the
+CLI ask the target, never its name. dlt is imported where it is used: reading settings should
+not pay its import.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from signal_audit_core.config import TARGETS, WAREHOUSE_ENV, Config, ConfigError
+from signal_audit_core.warehouse import WarehouseBusy, flock, hold
+
+if TYPE_CHECKING:
+    import dlt
+    from dlt.destinations.sql_client import SqlClientBase
+
+__all__ = ["TARGETS", "DuckDBTarget", "PostgresTarget", "Target", "TargetUnsupported", "target_of"]
+
+DATASET = "raw"
+
+# dlt's names for the postgres destination's settings; dbt's profile reads the same env vars
+POSTGRES_ENV = "DESTINATION__POSTGRES__CREDENTIALS"
+POSTGRES_FIELDS = ("host", "port", "username", "password", "database")
+
+
+class TargetUnsupported(ConfigError):
+    """A stage that does not (yet) run on the chosen target."""
+
+
+class Target(ABC):
+    """An engine the audit runs on. Subclasses: DuckDBTarget, PostgresTarget."""
+
+    name: ClassVar[str]
+    # the output of profiles.yml (`dbt build --target <dbt_target>`)
+    dbt_target: ClassVar[str]
+    # how dlt writes what it loads: None is the destination's preferred format
+    loader_file_format: ClassVar[str | None] = None
+
+    @property
+    @abstractmethod
+    def label(self) -> str:
+        """What messages call it: a file, or postgres://user@host:port/database (never a secret)."""
+
+    @property
+    @abstractmethod
+    def home(self) -> Path:
+        """The local folder of this target's run lock and dlt's pipeline state."""
+
+    @property
+    def state_dir(self) -> Path:
+        """dlt's pipelines folder (`pipelines_dir`)."""
+        return self.home / ".dlt_pipelines"
+
+    @abstractmethod
+    def destination(self) -> Any:
+        """The dlt destination that lands `raw`."""
+
+    def pipeline(self, name: str) -> dlt.Pipeline:
+        import dlt
+
+        return dlt.pipeline(pipeline_name=name, destination=self.destination(), dataset_name=DATASET,
+                            pipelines_dir=str(self.state_dir))
+
+    def sql_client(self) -> SqlClientBase[Any]:
+        """dlt's sql_client of the destination on the dataset `raw` (open it with `with`), for
+        small reads and writes in SQL that DuckDB and PostgreSQL both speak (%s placeholders).
+
+        Made from the destination, not from a pipeline: it may be used while a pipeline of the
+        same name runs (the delivery log asks which lines are landed while dlt extracts).
+        """
+        from dlt.common.schema import Schema
+
+        destination = self.destination()
+        config = destination.spec()._bind_dataset_name(DATASET)
+        return destination.client(Schema(DATASET), config).sql_client
+
+    @property
+    def duckdb_file(self) -> Path | None:
+        """The DuckDB file the loader's in-memory DuckDB may attach read-only (the delivery log's
+        landed lines, read without copying), when the target is one."""
+        return None
+
+    @abstractmethod
+    def hold(self, write: bool = True) -> AbstractContextManager[None]:
+        """The run lock for a command's whole life (signal_audit_core/warehouse.py)."""
+
+    @abstractmethod
+    def ensure_writable(self) -> None:
+        """Fail fast, with one sentence, when the target cannot be written now."""
+
+    @abstractmethod
+    def dbt_env(self) -> dict[str, str]:
+        """What dbt's process needs in its environment to reach the target."""
+
+    def unsupported(self, stage: str) -> TargetUnsupported:
+        return TargetUnsupported(
+            f"{stage}: not supported on the {self.name} target yet (it reads the DuckDB file); the raw "
+            f"tables and dbt's models are in {self.label} (schemas raw, staging, intermediate, marts): "
+            "query them there, or audit with --target duckdb")
+
+
+@dataclass(frozen=True)
+class DuckDBTarget(Target):
+    warehouse: Path
+
+    name: ClassVar[str] = "duckdb"
+    dbt_target: ClassVar[str] = "duckdb"
+
+    @property
+    def label(self) -> str:
+        return str(self.warehouse)
+
+    @property
+    def home(self) -> Path:
+        return self.warehouse.parent
+
+    @property
+    def state_dir(self) -> Path:
+        # named for the file: two warehouses in one folder never share state, and deleting a
+        # warehouse's folder forgets everything
+        return self.warehouse.parent / ".dlt_pipelines" / self.warehouse.name
+
+    def destination(self) -> Any:
+        import dlt
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        credentials = DuckDbCredentials(str(self.warehouse))
+        # DuckDB takes 80% of RAM by default; merging millions of log lines should spill to
+        # disk instead (the same limit dbt uses, profiles.yml)
+        credentials.global_config = {
+            "memory_limit": os.environ.get("SIGNAL_AUDIT_DUCKDB_MEMORY", "1GB"),
+            "preserve_insertion_order": False,
+        }
+        return dlt.destinations.duckdb(credentials)
+
+    @property
+    def duckdb_file(self) -> Path | None:
+        return self.warehouse
+
+    def hold(self, write: bool = True) -> AbstractContextManager[None]:
+        return hold(self.warehouse, write)
+
+    def ensure_writable(self) -> None:
+        from signal_audit_core.warehouse import ensure_writable
+
+        ensure_writable(self.warehouse)
+
+    def dbt_env(self) -> dict[str, str]:
+        return {WAREHOUSE_ENV: str(self.warehouse)}
+
+
+@dataclass(frozen=True)
+class PostgresTarget(Target):
+    host: str
+    port: int
+    database: str
+    username: str
+    password: str | None
+    base: Path  # the folder under which `home` is made (the default warehouse's folder)
+
+    name: ClassVar[str] = "postgres"
+    dbt_target: ClassVar[str] = "postgres"
+    # INSERT statements, dlt's default here: its faster CSV (COPY) path lands an empty string
+    # as NULL in every nullable column (dlt copies with FORCE_NULL), and `""` is a value the
+    # audit judges ("present but empty"); its Parquet (ADBC) path fails on the empty tables
+    # every load writes. DECISIONLOG.md, "Landing on PostgreSQL".
+    loader_file_format: ClassVar[str | None] = "insert_values"
+
+    def __repr__(self) -> str:  # the dataclass's would show the password
+        return f"PostgresTarget({self.label})"
+
+    @property
+    def label(self) -> str:
+        return f"postgres://{self.username}@{self.host}:{self.port}/{self.database}"
+
+    @property
+    def home(self) -> Path:
+        return self.base / f"postgres-{_safe(self.host)}-{self.port}-{_safe(self.database)}"
+
+    def credentials(self) -> Any:
+        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+        credentials = PostgresCredentials()
+        credentials.host, credentials.port, credentials.database = self.host, self.port, self.database
+        credentials.username, credentials.password = self.username, self.password
+        return credentials
+
+    def destination(self) -> Any:
+        import dlt
+
+        return dlt.destinations.postgres(self.credentials())
+
+    @contextmanager
+    def hold(self, write: bool = True) -> Iterator[None]:
+        # one run at a time from this machine: the database itself cannot be locked for the
+        # life of a command that runs dbt in another process
+        with flock(self.home / "run.lock", write, WarehouseBusy(
+                f"{self.label} is in use by another signal-audit run on this machine; try again when it ends")):
+            yield
+
+    def ensure_writable(self) -> None:
+        import psycopg2
+
+        try:
+            psycopg2.connect(host=self.host, port=self.port, dbname=self.database, user=self.username,
+                             password=self.password, connect_timeout=15).close()
+        except psycopg2.Error as exc:
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ConfigError(f"cannot connect to {self.label}: {detail}") from None
+
+    def dbt_env(self) -> dict[str, str]:
+        values = {"host": self.host, "port": str(self.port), "username": self.username,
+                  "password": self.password or "", "database": self.database}
+        return {f"{POSTGRES_ENV}__{name.upper()}": values[name] for name in POSTGRES_FIELDS}
+
+
+def target_of(config: Config) -> Target:
+    """The target `config` names (`config.target`), its connection resolved."""
+    name = config.target
+    if name == "duckdb":
+        return DuckDBTarget(config.warehouse)
+    if name == "postgres":
+        return postgres_target(config.warehouse.parent)
+    raise ConfigError(f"unknown target '{name}'; choose from {', '.join(TARGETS)}")
+
+
+def postgres_target(base: Path) -> PostgresTarget:
+    """The PostgreSQL database dlt's settings name (env vars or .dlt/secrets.toml)."""
+    from dlt.common.configuration import resolve_configuration
+    from dlt.common.configuration.exceptions import ConfigurationException
+    from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+    try:
+        # where dlt's postgres destination looks: fields or one URL, env vars or secrets.toml
+        credentials = resolve_configuration(PostgresCredentials(), sections=("destination", "postgres", "credentials"))
+    except ConfigurationException:
+        credentials = None
+    if credentials is None or not credentials.is_resolved():
+        raise ConfigError(
+            "the postgres target needs its connection: set DESTINATION__POSTGRES__CREDENTIALS__HOST, "
+            "__PORT (default 5432), __DATABASE, __USERNAME and __PASSWORD, or write them under "
+            "[destination.postgres.credentials] in .dlt/secrets.toml (docs/engines.md)")
+    return PostgresTarget(host=credentials.host, port=int(credentials.port or 5432), database=credentials.database,
+                          username=credentials.username, password=credentials.password, base=base)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._]+", "_", text).strip("_") or "_"
