@@ -106,3 +106,36 @@
 {% macro default__type_double() -%}
     double precision
 {%- endmacro %}
+
+{#- `numerator / denominator` as a double on every engine. `1.0 * a / b` is a double on DuckDB
+    but numeric on PostgreSQL (decimal on Spark), which the marts' contracts refuse; dividing
+    in doubles gives DuckDB's exact result everywhere (its decimal division is a double one). -#}
+{% macro ratio(numerator, denominator) -%}
+    cast({{ numerator }} as {{ type_double() }}) / cast({{ denominator }} as {{ type_double() }})
+{%- endmacro %}
+
+{#- A double rounded to `digits` decimals, as a double. PostgreSQL rounds only numeric to a
+    number of decimals (there is no round(double precision, integer)). -#}
+{% macro round_double(expr, digits) -%}
+    {{ return(adapter.dispatch('round_double', 'signal_audit')(expr, digits)) }}
+{%- endmacro %}
+{% macro default__round_double(expr, digits) -%}
+    round({{ expr }}, {{ digits }})
+{%- endmacro %}
+{% macro postgres__round_double(expr, digits) -%}
+    cast(round(cast({{ expr }} as numeric), {{ digits }}) as {{ type_double() }})
+{%- endmacro %}
+
+{#- Whole seconds from `start_ts` to `end_ts` (timestamps with time zone), counted as second
+    boundaries crossed, like DuckDB's date_diff('second', ...). dbt's own datediff on
+    PostgreSQL goes through the session's wall clock, which is an hour off across a daylight
+    saving change when the server's time zone is not UTC; epochs have no wall clock. -#}
+{% macro seconds_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('seconds_between', 'signal_audit')(start_ts, end_ts)) }}
+{%- endmacro %}
+{% macro default__seconds_between(start_ts, end_ts) -%}
+    {{ dbt.datediff(start_ts, end_ts, 'second') }}
+{%- endmacro %}
+{% macro postgres__seconds_between(start_ts, end_ts) -%}
+    cast(floor(extract(epoch from {{ end_ts }})) - floor(extract(epoch from {{ start_ts }})) as bigint)
+{%- endmacro %}
