@@ -89,8 +89,27 @@
 {% macro duckdb__safe_to_double(expr) -%}
     try_cast({{ expr }} as double)
 {%- endmacro %}
+{#- Elsewhere: what DuckDB's try_cast reads (a sign; digits, single underscores between them; a
+    leading or trailing point; an exponent; inf, infinity and nan in any case; white space
+    around), read through numeric so that a number beyond a double's range becomes an
+    infinity or 0, as on DuckDB, instead of an error that stops the build. Text longer than
+    1000 characters, or an exponent of five digits or more, is null here (numeric's limits;
+    DuckDB reads them). -#}
 {% macro default__safe_to_double(expr) -%}
-    case when {{ expr }} ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' then cast({{ expr }} as double precision) end
+    {%- set number = "cast(replace(regexp_replace(" ~ expr ~ ", '\\s', '', 'g'), '_', '') as numeric)" -%}
+    case
+        when {{ expr }} ~* '^\s*[-+]?(inf|infinity)\s*$'
+            then case when {{ expr }} ~ '^\s*-' then -1 else 1 end * cast('Infinity' as double precision)
+        when {{ expr }} ~* '^\s*[-+]?nan\s*$' then cast('NaN' as double precision)
+        when length({{ expr }}) <= 1000
+            and {{ expr }} ~ '^\s*[-+]?([0-9](_?[0-9])*([.]([0-9](_?[0-9])*)?)?|[.][0-9](_?[0-9])*)([eE][-+]?[0-9]{1,4})?\s*$'
+            then case
+                when abs({{ number }}) >= 1.797693134862315807937e308
+                    then sign({{ number }}) * cast('Infinity' as double precision)
+                when abs({{ number }}) < 2.4703282292062328e-324 then cast(0 as double precision)
+                else cast({{ number }} as double precision)
+            end
+    end
 {%- endmacro %}
 
 {#- A double-precision float type (dbt.type_float() is single precision on DuckDB and Spark). -#}

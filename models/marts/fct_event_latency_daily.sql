@@ -42,8 +42,10 @@ select
         'sum(case when latency_seconds <= ' ~ var('latency_threshold_seconds') ~ ' then 1 else 0 end)',
         'nullif(count(latency_seconds), 0)'
     ) }} as within_threshold_pct,
+    -- a platform's age limit in days of 24 hours: a timestamp plus calendar days depends on the
+    -- session's time zone (23 or 25 hours across a daylight saving change)
     cast(
-        sum(case when event_at < {{ dbt.dateadd('day', '-max_event_age_days', 'sent_at') }} then 1 else 0 end)
+        sum(case when event_at < {{ dbt.dateadd('hour', '-24 * max_event_age_days', 'sent_at') }} then 1 else 0 end)
         as {{ dbt.type_bigint() }}
     ) as events_too_old
 from events

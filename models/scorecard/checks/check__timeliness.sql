@@ -18,7 +18,8 @@ events as (
         -- seconds_between renders to a long line (dbt.datediff on DuckDB), hence the noqa
         {{ seconds_between('events.order_created_at', 'events.sent_at') }} as latency_seconds,  -- noqa: LT05
         case
-            when events.event_at < {{ dbt.dateadd('day', '-platforms.max_event_age_days', 'events.sent_at') }}
+            -- days of 24 hours, as in fct_event_latency_daily
+            when events.event_at < {{ dbt.dateadd('hour', '-24 * platforms.max_event_age_days', 'events.sent_at') }}
                 then 1
             else 0
         end as is_too_old
