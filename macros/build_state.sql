@@ -70,7 +70,8 @@
                 {%- do done.append("('" ~ node.unique_id ~ "', '" ~ node_state(node, memo) ~ "', '" ~ loads ~ "')") -%}
             {%- endif -%}
         {%- endfor -%}
-        create schema if not exists {{ relation.without_identifier() }};
+        {#- the schema alone: PostgreSQL does not name a database in create schema -#}
+        create schema if not exists {{ adapter.quote(relation.schema) }};
         create table if not exists {{ relation }} (
             node_id {{ dbt.type_string() }},
             node_state {{ dbt.type_string() }},

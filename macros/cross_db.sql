@@ -89,8 +89,27 @@
 {% macro duckdb__safe_to_double(expr) -%}
     try_cast({{ expr }} as double)
 {%- endmacro %}
+{#- Elsewhere: what DuckDB's try_cast reads (a sign; digits, single underscores between them; a
+    leading or trailing point; an exponent; inf, infinity and nan in any case; white space
+    around), read through numeric so that a number beyond a double's range becomes an
+    infinity or 0, as on DuckDB, instead of an error that stops the build. Text longer than
+    1000 characters, or an exponent of five digits or more, is null here (numeric's limits;
+    DuckDB reads them). -#}
 {% macro default__safe_to_double(expr) -%}
-    case when {{ expr }} ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' then cast({{ expr }} as double precision) end
+    {%- set number = "cast(replace(regexp_replace(" ~ expr ~ ", '\\s', '', 'g'), '_', '') as numeric)" -%}
+    case
+        when {{ expr }} ~* '^\s*[-+]?(inf|infinity)\s*$'
+            then case when {{ expr }} ~ '^\s*-' then -1 else 1 end * cast('Infinity' as double precision)
+        when {{ expr }} ~* '^\s*[-+]?nan\s*$' then cast('NaN' as double precision)
+        when length({{ expr }}) <= 1000
+            and {{ expr }} ~ '^\s*[-+]?([0-9](_?[0-9])*([.]([0-9](_?[0-9])*)?)?|[.][0-9](_?[0-9])*)([eE][-+]?[0-9]{1,4})?\s*$'
+            then case
+                when abs({{ number }}) >= 1.797693134862315807937e308
+                    then sign({{ number }}) * cast('Infinity' as double precision)
+                when abs({{ number }}) < 2.4703282292062328e-324 then cast(0 as double precision)
+                else cast({{ number }} as double precision)
+            end
+    end
 {%- endmacro %}
 
 {#- A double-precision float type (dbt.type_float() is single precision on DuckDB and Spark). -#}
@@ -105,4 +124,37 @@
 {%- endmacro %}
 {% macro default__type_double() -%}
     double precision
+{%- endmacro %}
+
+{#- `numerator / denominator` as a double on every engine. `1.0 * a / b` is a double on DuckDB
+    but numeric on PostgreSQL (decimal on Spark), which the marts' contracts refuse; dividing
+    in doubles gives DuckDB's exact result everywhere (its decimal division is a double one). -#}
+{% macro ratio(numerator, denominator) -%}
+    cast({{ numerator }} as {{ type_double() }}) / cast({{ denominator }} as {{ type_double() }})
+{%- endmacro %}
+
+{#- A double rounded to `digits` decimals, as a double. PostgreSQL rounds only numeric to a
+    number of decimals (there is no round(double precision, integer)). -#}
+{% macro round_double(expr, digits) -%}
+    {{ return(adapter.dispatch('round_double', 'signal_audit')(expr, digits)) }}
+{%- endmacro %}
+{% macro default__round_double(expr, digits) -%}
+    round({{ expr }}, {{ digits }})
+{%- endmacro %}
+{% macro postgres__round_double(expr, digits) -%}
+    cast(round(cast({{ expr }} as numeric), {{ digits }}) as {{ type_double() }})
+{%- endmacro %}
+
+{#- Whole seconds from `start_ts` to `end_ts` (timestamps with time zone), counted as second
+    boundaries crossed, like DuckDB's date_diff('second', ...). dbt's own datediff on
+    PostgreSQL goes through the session's wall clock, which is an hour off across a daylight
+    saving change when the server's time zone is not UTC; epochs have no wall clock. -#}
+{% macro seconds_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('seconds_between', 'signal_audit')(start_ts, end_ts)) }}
+{%- endmacro %}
+{% macro default__seconds_between(start_ts, end_ts) -%}
+    {{ dbt.datediff(start_ts, end_ts, 'second') }}
+{%- endmacro %}
+{% macro postgres__seconds_between(start_ts, end_ts) -%}
+    cast(floor(extract(epoch from {{ end_ts }})) - floor(extract(epoch from {{ start_ts }})) as bigint)
 {%- endmacro %}

@@ -153,7 +153,7 @@ scored as (
     select
         flagged.*,
         -- rounded: a sum of float weights must not depend on the order they are added in
-        round(least(10.0, flagged.valid_key_weight), 4) as estimated_match_score,
+        {{ round_double('least(10.0, flagged.valid_key_weight)', 4) }} as estimated_match_score,
         -- too broad: at least one valid key, and none outside one of the platform's key sets
         flagged.valid_keys > 0 and exists (
             select 1 from key_sets

@@ -16,8 +16,8 @@ select
     cast(count(*) as {{ dbt.type_bigint() }}) as backend_purchases,
     cast(sum(case when is_sent_by_server then 1 else 0 end) as {{ dbt.type_bigint() }}) as orders_sent_by_server,
     cast(sum(case when is_accepted then 1 else 0 end) as {{ dbt.type_bigint() }}) as orders_accepted,
-    1.0 * sum(case when is_sent_by_server then 1 else 0 end) / count(*) as capture_rate,
-    1.0 * sum(case when is_accepted then 1 else 0 end) / count(*) as acceptance_rate
+    {{ ratio('sum(case when is_sent_by_server then 1 else 0 end)', 'count(*)') }} as capture_rate,
+    {{ ratio('sum(case when is_accepted then 1 else 0 end)', 'count(*)') }} as acceptance_rate
 from {{ ref('int_order_deliveries') }}
 where is_counted_purchase and {{ on_changed_days('created_date', 'order') }}
 group by created_date, platform, purchase_path

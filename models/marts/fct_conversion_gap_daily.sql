@@ -78,11 +78,11 @@ measured as (
         orders_sent_by_server - orders_accepted as orders_rejected,
         case
             when backend_purchases > 0 then
-                1.0 * (backend_purchases - platform_reported_purchases) / backend_purchases
+                {{ ratio('backend_purchases - platform_reported_purchases', 'backend_purchases') }}
         end as gap_pct,
         case
             when backend_purchases > 0 then
-                1.0 * (backend_purchases - orders_sent_by_server) / backend_purchases
+                {{ ratio('backend_purchases - orders_sent_by_server', 'backend_purchases') }}
         end as capture_gap_pct
     from joined
 

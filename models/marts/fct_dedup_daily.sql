@@ -62,7 +62,7 @@ select
     daily.matching_event_id_orders,
     case
         when daily.orders_with_both > 0 then
-            1.0 * daily.matching_event_id_orders / daily.orders_with_both
+            {{ ratio('daily.matching_event_id_orders', 'daily.orders_with_both') }}
     end as dedup_rate,
     daily.orders_with_both - daily.matching_event_id_orders as double_count_risk_orders,
     reported.events_deduplicated as platform_deduplicated

@@ -20,8 +20,8 @@ events as (
         events.sent_at,
         events.event_at,
         platforms.max_event_age_days,
-        -- dbt.datediff renders to a long line on DuckDB (the source line is short), hence the noqa
-        {{ dbt.datediff('events.order_created_at', 'events.sent_at', 'second') }} as latency_seconds  -- noqa: LT05
+        -- seconds_between renders to a long line (dbt.datediff on DuckDB), hence the noqa
+        {{ seconds_between('events.order_created_at', 'events.sent_at') }} as latency_seconds  -- noqa: LT05
     from {{ ref('int_event_orders') }} as events
     inner join {{ ref('platforms') }} as platforms
         on events.platform = platforms.platform
@@ -38,10 +38,14 @@ select
     cast(count(latency_seconds) as {{ dbt.type_bigint() }}) as events_with_order,
     {{ percentile('latency_seconds', 0.5) }} as p50_latency_seconds,
     {{ percentile('latency_seconds', 0.95) }} as p95_latency_seconds,
-    1.0 * sum(case when latency_seconds <= {{ var('latency_threshold_seconds') }} then 1 else 0 end)
-    / nullif(count(latency_seconds), 0) as within_threshold_pct,
+    {{ ratio(
+        'sum(case when latency_seconds <= ' ~ var('latency_threshold_seconds') ~ ' then 1 else 0 end)',
+        'nullif(count(latency_seconds), 0)'
+    ) }} as within_threshold_pct,
+    -- a platform's age limit in days of 24 hours: a timestamp plus calendar days depends on the
+    -- session's time zone (23 or 25 hours across a daylight saving change)
     cast(
-        sum(case when event_at < {{ dbt.dateadd('day', '-max_event_age_days', 'sent_at') }} then 1 else 0 end)
+        sum(case when event_at < {{ dbt.dateadd('hour', '-24 * max_event_age_days', 'sent_at') }} then 1 else 0 end)
         as {{ dbt.type_bigint() }}
     ) as events_too_old
 from events

@@ -24,6 +24,6 @@ select
     cast(events as {{ dbt.type_bigint() }}) as events,
     cast(events_present as {{ dbt.type_bigint() }}) as events_present,
     cast(events_valid as {{ dbt.type_bigint() }}) as events_valid,
-    1.0 * events_present / events as coverage_pct,
-    1.0 * events_valid / events as validity_pct
+    {{ ratio('events_present', 'events') }} as coverage_pct,
+    {{ ratio('events_valid', 'events') }} as validity_pct
 from counted

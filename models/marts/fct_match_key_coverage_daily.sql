@@ -78,7 +78,7 @@ select
     match_key,
     cast(events as {{ dbt.type_bigint() }}) as events,
     cast(coalesce(with_key, 0) as {{ dbt.type_bigint() }}) as events_with_key,
-    1.0 * coalesce(with_key, 0) / events as coverage_pct,
+    {{ ratio('coalesce(with_key, 0)', 'events') }} as coverage_pct,
     cast(coalesce(invalid, 0) as {{ dbt.type_bigint() }}) as invalid_events,
     cast(coalesce(plaintext, 0) as {{ dbt.type_bigint() }}) as plaintext_events,
     cast(coalesce(hash_mismatch, 0) as {{ dbt.type_bigint() }}) as hash_mismatch_events

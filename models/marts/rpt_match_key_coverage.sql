@@ -62,6 +62,6 @@ select
     cast(key_order.key_order as integer) as key_order,
     cast(summed.events as {{ dbt.type_bigint() }}) as events,
     cast(summed.events_with_key as {{ dbt.type_bigint() }}) as events_with_key,
-    case when summed.events > 0 then 1.0 * summed.events_with_key / summed.events end as coverage_pct
+    case when summed.events > 0 then {{ ratio('summed.events_with_key', 'summed.events') }} end as coverage_pct
 from summed
 inner join key_order on summed.match_key = key_order.match_key

@@ -271,6 +271,6 @@ select
     cast(check_name as {{ dbt.type_string() }}) as check_name,
     cast(also_check_name as {{ dbt.type_string() }}) as also_check_name,
     cast(status as {{ dbt.type_string() }}) as status,
-    case when backend_purchases > 0 then 1.0 * affected / backend_purchases end as share_of_backend_purchases,
+    case when backend_purchases > 0 then {{ ratio('affected', 'backend_purchases') }} end as share_of_backend_purchases,
     cast(replace(fix_template, '{name}', display_name) as {{ dbt.type_string() }}) as fix
 from listed

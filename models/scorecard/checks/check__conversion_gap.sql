@@ -70,7 +70,7 @@ measured as (
         totals.orders_sent_by_server - totals.orders_accepted as orders_rejected,
         case
             when totals.backend_purchases > 0 and totals.platform_reported_purchases is not null then
-                1.0 * (totals.backend_purchases - totals.platform_reported_purchases) / totals.backend_purchases
+                {{ ratio('totals.backend_purchases - totals.platform_reported_purchases', 'totals.backend_purchases') }}
         end as gap_pct,
         top_path.purchase_path as top_never_sent_path,
         top_path.orders_never_sent as top_never_sent_orders

@@ -31,7 +31,7 @@ measured as (
         totals.orders_with_both,
         totals.matching_orders,
         totals.double_count_risk_orders,
-        1.0 * totals.matching_orders / nullif(totals.orders_with_both, 0) as dedup_rate
+        {{ ratio('totals.matching_orders', 'nullif(totals.orders_with_both, 0)') }} as dedup_rate
     from platforms
     left join totals on platforms.platform = totals.platform
 

@@ -60,7 +60,7 @@ measured as (
         totals.events,
         totals.events_with_email,
         totals.hash_mismatch_events,
-        1.0 * totals.events_with_email / nullif(totals.events, 0) as coverage,
+        {{ ratio('totals.events_with_email', 'nullif(totals.events, 0)') }} as coverage,
         missing_by_path.purchase_path as top_missing_path,
         missing_by_path.events_without_email as top_missing_events
     from platforms

@@ -22,9 +22,9 @@ by_field as (
         platform,
         field_name,
         events,
-        1.0 * events_valid / events as validity,
-        1.0 * (events - events_present) / events as missing_share,
-        1.0 * events_invalid / events as invalid_share
+        {{ ratio('events_valid', 'events') }} as validity,
+        {{ ratio('events - events_present', 'events') }} as missing_share,
+        {{ ratio('events_invalid', 'events') }} as invalid_share
     from counted
     where requirement = 'required'
 

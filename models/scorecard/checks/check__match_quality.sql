@@ -111,7 +111,7 @@ key_gaps as (
     select
         estimated.platform,
         platform_keys.match_key,
-        1.0 - 1.0 * coalesce(valid_keys.events_with_key, 0) / estimated.events as missing_share,
+        1.0 - {{ ratio('coalesce(valid_keys.events_with_key, 0)', 'estimated.events') }} as missing_share,
         weights.weight
     from estimated
     inner join platform_keys

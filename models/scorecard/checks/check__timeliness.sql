@@ -15,10 +15,11 @@ events as (
 
     select
         events.platform,
-        -- dbt.datediff renders to a long line on DuckDB (the source line is short), hence the noqa
-        {{ dbt.datediff('events.order_created_at', 'events.sent_at', 'second') }} as latency_seconds,  -- noqa: LT05
+        -- seconds_between renders to a long line (dbt.datediff on DuckDB), hence the noqa
+        {{ seconds_between('events.order_created_at', 'events.sent_at') }} as latency_seconds,  -- noqa: LT05
         case
-            when events.event_at < {{ dbt.dateadd('day', '-platforms.max_event_age_days', 'events.sent_at') }}
+            -- days of 24 hours, as in fct_event_latency_daily
+            when events.event_at < {{ dbt.dateadd('hour', '-24 * platforms.max_event_age_days', 'events.sent_at') }}
                 then 1
             else 0
         end as is_too_old
@@ -34,8 +35,10 @@ totals as (
     select
         platform,
         count(latency_seconds) as events_with_order,
-        1.0 * sum(case when latency_seconds <= {{ var('latency_threshold_seconds') }} then 1 else 0 end)
-        / nullif(count(latency_seconds), 0) as within_share,
+        {{ ratio(
+            'sum(case when latency_seconds <= ' ~ var('latency_threshold_seconds') ~ ' then 1 else 0 end)',
+            'nullif(count(latency_seconds), 0)'
+        ) }} as within_share,
         {{ percentile('latency_seconds', 0.95) }} as p95_latency_seconds,
         sum(is_too_old) as events_too_old
     from events
