@@ -12,7 +12,7 @@
 select
     created_date as report_date,
     platform,
-    purchase_path,
+    cast(purchase_path as {{ dbt.type_string() }}) as purchase_path,
     cast(count(*) as {{ dbt.type_bigint() }}) as backend_purchases,
     cast(sum(case when is_sent_by_server then 1 else 0 end) as {{ dbt.type_bigint() }}) as orders_sent_by_server,
     cast(sum(case when is_accepted then 1 else 0 end) as {{ dbt.type_bigint() }}) as orders_accepted,

@@ -18,7 +18,7 @@ counted as (
 select
     event_date as report_date,
     platform,
-    event_name,
+    cast(event_name as {{ dbt.type_string() }}) as event_name,
     field_name,
     requirement,
     cast(events as {{ dbt.type_bigint() }}) as events,

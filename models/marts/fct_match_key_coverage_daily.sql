@@ -74,7 +74,7 @@ picked as (
 select
     event_date as report_date,
     platform,
-    event_name,
+    cast(event_name as {{ dbt.type_string() }}) as event_name,
     match_key,
     cast(events as {{ dbt.type_bigint() }}) as events,
     cast(coalesce(with_key, 0) as {{ dbt.type_bigint() }}) as events_with_key,

@@ -62,7 +62,7 @@ daily as (
 select
     daily.report_date,
     daily.platform,
-    daily.event_name,
+    cast(daily.event_name as {{ dbt.type_string() }}) as event_name,
     daily.events,
     daily.email_coverage_pct,
     daily.phone_coverage_pct,

@@ -1,106 +1,32 @@
-"""Helpers for running the audit's dbt project on engines other than DuckDB.
+"""Helpers for auditing on more than one engine and comparing what each built.
 
-`copy_raw_to_postgres` mirrors what the loaders landed in a DuckDB warehouse (schema `raw`)
-into a `raw` schema in PostgreSQL, so the same data can be built on both engines and the marts
-compared. It is a stand-in: dlt landing straight into PostgreSQL is being built beside it
-(the postgres destination, configured through DESTINATION__POSTGRES__CREDENTIALS__*), and
-will replace this copy in the engine tests once it lands. Until then the copy keeps the types
-dlt gives DuckDB (timestamptz, bigint, integer, double precision, text, boolean, date), so the
-models read the same types they would read from dlt.
+- `signal_audit_cli` runs the `signal-audit` command as a user runs it, in its own process,
+  optionally with the clock pinned (what Meta's quality snapshots are dated by).
+- `run_dbt` runs plain `dbt` on the project in its own process.
+- `report_tables` reads every table of the marts and the scorecard from any DB-API connection
+  (DuckDB, psycopg2, ...), and `differences` says what differs between two engines' reads,
+  floats to 1e-9 relative and text exactly: the engine tests hold every engine to DuckDB's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import math
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from signal_audit_core.config import PROJECT_DIR
 
-# DuckDB's type names (information_schema) -> PostgreSQL's, for the types dlt lands
-_PG_TYPES = {
-    "VARCHAR": "text",
-    "BIGINT": "bigint",
-    "INTEGER": "integer",
-    "SMALLINT": "smallint",
-    "DOUBLE": "double precision",
-    "FLOAT": "real",
-    "BOOLEAN": "boolean",
-    "DATE": "date",
-    "TIMESTAMP WITH TIME ZONE": "timestamptz",
-    "TIMESTAMP": "timestamp",
-    "JSON": "jsonb",
-}
+# every model of models/marts/** and models/scorecard/**: what an analyst, the checks and the
+# report read
+REPORT_MODELS = sorted(p.stem for folder in ("marts", "scorecard")
+                       for p in (PROJECT_DIR / "models" / folder).rglob("*.sql"))
 
-
-def _csv_field(value: Any) -> str:
-    """One value in PostgreSQL's CSV COPY format: null unquoted and empty, text always quoted
-    (so an empty string stays an empty string), floats with every digit."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return '"' + str(value).replace('"', '""') + '"'
-
-
-def copy_raw_to_postgres(warehouse: Path, pg_url: str, schema: str = "raw") -> dict[str, int]:
-    """Make PostgreSQL's `schema` hold exactly the DuckDB warehouse's `raw` tables: each table
-    is created (if new) with the same columns and types, emptied and filled again. Replacing
-    rather than appending keeps the mirror faithful where dlt merged on a key (an order
-    re-exported in a later load replaces its row) and costs little on a test shop. Returns the
-    rows copied per table."""
-    import psycopg2
-
-    copied: dict[str, int] = {}
-    duck = duckdb.connect(str(warehouse), read_only=True)
-    pg = psycopg2.connect(pg_url)
-    try:
-        tables = [row[0] for row in duck.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' order by table_name"
-        ).fetchall()]
-        with pg, pg.cursor() as cur:
-            cur.execute(f'create schema if not exists "{schema}"')
-            for table in tables:
-                columns = duck.execute(
-                    "select column_name, data_type from information_schema.columns "
-                    "where table_schema = 'raw' and table_name = ? order by ordinal_position", [table]
-                ).fetchall()
-                unknown = [f"{name} {kind}" for name, kind in columns if kind not in _PG_TYPES]
-                if unknown:
-                    raise ValueError(f"raw.{table}: no PostgreSQL type for {', '.join(unknown)}")
-                definition = ", ".join(f'"{name}" {_PG_TYPES[kind]}' for name, kind in columns)
-                cur.execute(f'create table if not exists "{schema}"."{table}" ({definition})')
-                cur.execute(f'truncate "{schema}"."{table}"')
-                rows = duck.execute(f'select * from raw."{table}"').fetchall()
-                buffer = io.StringIO()
-                for row in rows:
-                    buffer.write(",".join(_csv_field(v) for v in row) + "\n")
-                buffer.seek(0)
-                names = ", ".join(f'"{name}"' for name, _ in columns)
-                cur.copy_expert(f'copy "{schema}"."{table}" ({names}) from stdin with (format csv)', buffer)
-                copied[table] = len(rows)
-    finally:
-        pg.close()
-        duck.close()
-    return copied
+Tables = dict[str, tuple[list[str], list[tuple[Any, ...]]]]
 
 
 def postgres_env(port: int, password: str, database: str, user: str = "shop") -> dict[str, str]:
@@ -109,6 +35,40 @@ def postgres_env(port: int, password: str, database: str, user: str = "shop") ->
     prefix = "DESTINATION__POSTGRES__CREDENTIALS__"
     return {f"{prefix}HOST": "127.0.0.1", f"{prefix}PORT": str(port), f"{prefix}USERNAME": user,
             f"{prefix}PASSWORD": password, f"{prefix}DATABASE": database}
+
+
+# `signal-audit` with the clock of its loads pinned: run_load's `now` (which dates Meta's
+# Dataset Quality snapshots and starts the pixel stats' first read) is the only clock a load
+# reads for data; everything else is the command as installed
+_PINNED_CLOCK = """
+import datetime as dt, sys
+import pipelines.load as load
+at = dt.datetime.fromisoformat(sys.argv[1])
+unpinned = load.run_load
+def run_load(config, now=None, **kwargs):
+    return unpinned(config, now=now or (lambda: at), **kwargs)
+load.run_load = run_load
+from signal_audit.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def signal_audit_cli(args: Sequence[str], env: dict[str, str], cwd: Path,
+                     now: dt.datetime | None = None) -> subprocess.CompletedProcess[str]:
+    """`signal-audit <args>` in its own process, run from `cwd` with `env` added to the
+    environment; `now` pins the clock of its loads. Fails with the command's output unless
+    it exits 0."""
+    if now is None:
+        installed = Path(sys.executable).with_name("signal-audit")
+        command = [str(installed)] if installed.exists() else [sys.executable, "-m", "signal_audit.cli"]
+    else:
+        command = [sys.executable, "-c", _PINNED_CLOCK, now.isoformat()]
+    done = subprocess.run([*command, *args], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=900, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"signal-audit {' '.join(args)} exited {done.returncode}:\n"
+                             f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return done
 
 
 def run_dbt(args: Sequence[str], env: dict[str, str], target_path: Path) -> subprocess.CompletedProcess[str]:
@@ -126,3 +86,63 @@ def run_dbt(args: Sequence[str], env: dict[str, str], target_path: Path) -> subp
         raise AssertionError(f"dbt {' '.join(args)} failed:\n" + "\n".join(failed[:20] + summary[:80])
                              + f"\n{done.stderr[-2000:]}")
     return done
+
+
+# --- comparing engines ------------------------------------------------------------------------
+
+def report_tables(con: Any, engine: str, models: Sequence[str] = REPORT_MODELS) -> Tables:
+    """Each model's (columns, rows) through a DB-API connection of any engine; each model's
+    schema is found in the engine's information_schema, and every model must have a table."""
+    cur = con.cursor()
+    cur.execute("select table_schema, table_name from information_schema.tables "
+                "where table_schema in ('marts', 'scorecard')")
+    where = {name: schema for schema, name in cur.fetchall()}
+    missing = [m for m in models if m not in where]
+    assert not missing, f"{engine}: no table for {missing}"
+    found = {}
+    for model in models:
+        cur.execute(f'select * from {where[model]}."{model}"')
+        found[model] = ([d[0] for d in cur.description], [tuple(r) for r in cur.fetchall()])
+    return found
+
+
+def _plain(value: object) -> object:
+    # an exact numeric (PostgreSQL's sum of bigints, a decimal) arrives as Decimal, DuckDB's
+    # hugeint as int
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _sort_key(row: tuple) -> str:
+    return repr(tuple(round(v, 6) if isinstance(v, float) else v for v in row))
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        if a is None or b is None:
+            return False
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)), abs(float(b)))
+    return a == b
+
+
+def differences(expected: Tables, got: Tables, names: tuple[str, str] = ("DuckDB", "the other engine")) -> list[str]:
+    """What differs between two engines' tables, one line per table that differs (empty:
+    identical): the same columns in the same order, the same number of rows, and row for row
+    (sorted) the same values, floats to 1e-9 relative, everything else exactly."""
+    found = []
+    for model, (columns, rows) in expected.items():
+        other_columns, other_rows = got[model]
+        if columns != other_columns:
+            found.append(f"{model}: columns {columns} != {other_columns}")
+            continue
+        left = sorted((tuple(_plain(v) for v in r) for r in rows), key=_sort_key)
+        right = sorted((tuple(_plain(v) for v in r) for r in other_rows), key=_sort_key)
+        if len(left) != len(right):
+            found.append(f"{model}: {len(left)} rows on {names[0]}, {len(right)} on {names[1]}")
+            continue
+        for a, b in zip(left, right, strict=True):
+            if not all(_same(x, y) for x, y in zip(a, b, strict=True)):
+                found.append(f"{model}: {names[0]} {a} != {names[1]} {b}")
+                break
+    return found

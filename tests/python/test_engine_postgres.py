@@ -1,15 +1,18 @@
 """The same audit on PostgreSQL as on DuckDB: every mart and report table, row for row.
 
-A generated shop is loaded into DuckDB (dlt), its raw tables mirrored into a real PostgreSQL
-(tests/python/engines_helpers.py), and plain `dbt build --target postgres` (profiles.yml,
-dlt's DESTINATION__POSTGRES__CREDENTIALS__* variables) builds the project there; the DuckDB
-warehouse is built as the audit builds it. Every table of models/marts/** and
-models/scorecard/** must then hold the same rows on both engines (floats to 1e-9, sentences
-exactly), after a full build and again after one more day built incrementally, with the
-reporting time zone UTC and America/Los_Angeles (the shop spans the end of daylight saving
-time there, on 2026-11-01). Meta's Graph API (a local fake) adds a Dataset Quality snapshot and
-pixel stats per day, so the JSON read in staging runs on both engines. The first build on
-PostgreSQL runs dbt's unit tests too.
+A generated shop's files land twice with the same command, `signal-audit load`: in a DuckDB
+file, and with `--target postgres` in a real PostgreSQL server (tests/python/fakes/postgres.py)
+through dlt's postgres destination, the connection given as a user gives it (dlt's
+DESTINATION__POSTGRES__CREDENTIALS__* variables). `signal-audit build --target postgres`
+builds the project there; the DuckDB warehouse is built as the audit builds it. Every table of
+models/marts/** and models/scorecard/** must then hold the same rows on both engines (floats
+to 1e-9, sentences exactly), after a full build and again after one more day landed and built
+incrementally, with the reporting time zone UTC and America/Los_Angeles (the shop spans the
+end of daylight saving time there, on 2026-11-01; PostgreSQL's session time zone is the
+reporting one, so nothing may lean on it). Meta's Graph API (a local fake) adds a Dataset
+Quality snapshot and pixel stats per day, so the JSON read in staging runs on both engines;
+the loads' clock is pinned to the shop's days so those snapshots fall in the audit window.
+dbt's unit tests run once on PostgreSQL, after the first build in UTC.
 """
 
 from __future__ import annotations
@@ -20,16 +23,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 from audit_harness import build
-from engines_helpers import copy_raw_to_postgres, postgres_env, run_dbt
+from engines_helpers import differences, postgres_env, report_tables, run_dbt, signal_audit_cli
 from fakes.meta import FakeGraph, quality_event
-from fakes.postgres import PostgresServer, postgres_server
+from fakes.postgres import USER, PostgresServer, postgres_server
 from sources_helpers import FAST_RETRIES
 from test_incremental import split_by_day
 
-from pipelines.load import run_load
 from signal_audit.demo import generate_shop, preset
-from signal_audit_core.config import PROJECT_DIR, Config, MetaGraphConfig, SourcesConfig
+from signal_audit_core.config import InputsConfig
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("dbt.adapters.postgres", reason="dbt-postgres is not installed (pyproject's test extra)")
@@ -37,8 +40,6 @@ pytest.importorskip("dbt.adapters.postgres", reason="dbt-postgres is not install
 LAST_DAY = dt.date(2026, 11, 3)
 META_PIXEL = "918273645546372"  # the demo shop's (signal_audit/demo/payloads.py)
 TOKEN = "EAAB" + "x7" * 40
-REPORT_MODELS = sorted(p.stem for folder in ("marts", "scorecard")
-                       for p in (PROJECT_DIR / "models" / folder).rglob("*.sql"))
 
 
 @pytest.fixture(scope="module")
@@ -47,80 +48,28 @@ def server() -> PostgresServer:
         yield running
 
 
-def table_rows(con, kind: str, models: list[str]) -> dict[str, tuple[list[str], list[tuple]]]:
-    """Each model's (columns, rows) from a DuckDB or psycopg2 connection; the schema of each
-    model is found in the engine's information_schema, and every model must have a table."""
-    cur = con.cursor()
-    cur.execute("select table_schema, table_name from information_schema.tables "
-                "where table_schema in ('marts', 'scorecard')")
-    where = {name: schema for schema, name in cur.fetchall()}
-    missing = [m for m in models if m not in where]
-    assert not missing, f"{kind}: no table for {missing}"
-    found = {}
-    for model in models:
-        cur.execute(f'select * from {where[model]}."{model}"')
-        found[model] = ([d[0] for d in cur.description], [tuple(r) for r in cur.fetchall()])
-    return found
-
-
-def _plain(value: object) -> object:
-    # PostgreSQL's numeric (sums of bigints) arrives as Decimal, DuckDB's hugeint as int
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
-def _sort_key(row: tuple) -> str:
-    return repr(tuple(round(v, 6) if isinstance(v, float) else v for v in row))
-
-
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        if a is None or b is None:
-            return False
-        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)), abs(float(b)))
-    return a == b
-
-
-def differences(expected: dict, got: dict) -> list[str]:
-    """What differs between two engines' tables, one line per difference (empty: identical)."""
-    found = []
-    for model, (columns, rows) in expected.items():
-        other_columns, other_rows = got[model]
-        if columns != other_columns:
-            found.append(f"{model}: columns {columns} != {other_columns}")
-            continue
-        left = sorted((tuple(_plain(v) for v in r) for r in rows), key=_sort_key)
-        right = sorted((tuple(_plain(v) for v in r) for r in other_rows), key=_sort_key)
-        if len(left) != len(right):
-            found.append(f"{model}: {len(left)} rows on DuckDB, {len(right)} on PostgreSQL")
-            continue
-        for a, b in zip(left, right, strict=True):
-            if not all(_same(x, y) for x, y in zip(a, b, strict=True)):
-                found.append(f"{model}: DuckDB {a} != PostgreSQL {b}")
-                break
-    return found
-
-
 def assert_same_reports(warehouse: Path, pg_url: str) -> dict:
     import duckdb
     import psycopg2
 
     duck = duckdb.connect(str(warehouse), read_only=True)
     try:
-        expected = table_rows(duck, "DuckDB", REPORT_MODELS)
+        expected = report_tables(duck, "DuckDB")
     finally:
         duck.close()
     pg = psycopg2.connect(pg_url)
     try:
-        got = table_rows(pg, "PostgreSQL", REPORT_MODELS)
+        got = report_tables(pg, "PostgreSQL")
     finally:
         pg.close()
-    diff = differences(expected, got)
+    diff = differences(expected, got, ("DuckDB", "PostgreSQL"))
     assert not diff, "PostgreSQL's marts differ from DuckDB's:\n" + "\n".join(diff[:20])
     return got
+
+
+def input_args(inputs: InputsConfig) -> list[str]:
+    return ["--orders", *inputs.orders, "--delivery-log", *inputs.delivery_log,
+            "--platform-reports", *inputs.platform_reports]
 
 
 @pytest.mark.parametrize("timezone", ["UTC", "America/Los_Angeles"])
@@ -132,13 +81,23 @@ def test_postgres_builds_the_same_marts_as_duckdb(
     first, everything = split_by_day(shop, tmp_path / "split", last_day=LAST_DAY.isoformat())
     warehouse = tmp_path / "duckdb" / "audit.duckdb"
     database = server.create_database("audit_" + timezone.lower().replace("/", "_"))
-    env = {**postgres_env(server.port, server.password, database), "PGTZ": timezone}
+    # the connection as a user gives it (dlt's env vars); the session's time zone the reporting one
+    pg_env = {**postgres_env(server.port, server.password, database), "PGTZ": timezone}
+    # dlt's state and the run lock of the postgres target live beside this (unused) file
+    pg_home = ["--target", "postgres", "--warehouse", str(tmp_path / "postgres" / "audit.duckdb")]
     audit_vars = {"reporting_timezone": timezone}
-    dbt_vars = json.dumps({**audit_vars, "gate_on": "none"})
     monkeypatch.setenv("SOURCES__META__ACCESS_TOKEN", TOKEN)
 
     with FakeGraph(TOKEN) as graph:
-        meta = MetaGraphConfig(pixel_ids=(META_PIXEL,), base_url=graph.url)
+        settings = tmp_path / "signal_audit.yml"
+        settings.write_text(yaml.safe_dump({
+            "sources": {"meta_graph": {"pixel_ids": [META_PIXEL], "base_url": graph.url},
+                        "http": {"max_attempts": FAST_RETRIES.max_attempts,
+                                 "backoff_factor": FAST_RETRIES.backoff_factor,
+                                 "max_retry_delay": FAST_RETRIES.max_retry_delay,
+                                 "timeout": FAST_RETRIES.timeout}},
+            "audit": audit_vars,
+        }))
         for day, inputs in enumerate((first, everything)):
             # Meta's snapshot and pixel stats of the day the load runs
             fetched = dt.datetime.combine(LAST_DAY, dt.time(12, 30), dt.UTC) - dt.timedelta(days=1 - day)
@@ -146,21 +105,32 @@ def test_postgres_builds_the_same_marts_as_duckdb(
                                          quality_event("AddToCart", 5.25)]
             graph.stats[META_PIXEL] = {fetched - dt.timedelta(hours=h): {"Purchase": 10 + h, "PageView": 90 + h}
                                        for h in range(1, 4)}
-            config = Config(warehouse=warehouse, inputs=inputs,
-                            sources=SourcesConfig(http=FAST_RETRIES, meta_graph=meta))
-            run_load(config, now=lambda at=fetched: at)
-            copied = copy_raw_to_postgres(warehouse, server.url(database))
-            assert copied["orders"] > 0 and copied["delivery_events"] > 0
-            assert copied["meta_dataset_quality"] == 2 * (day + 1)
 
-            # dbt's unit tests once (they read no data): the first build in UTC
-            unit_tests = [] if (day == 0 and timezone == "UTC") else ["--exclude-resource-type", "unit_test"]
+            # the same command on the same files, into both engines at once
+            load = ["load", "--config", str(settings), *input_args(inputs)]
+            with ThreadPoolExecutor(max_workers=1) as other:
+                into_postgres = other.submit(signal_audit_cli, [*load, *pg_home], pg_env, tmp_path, fetched)
+                into_duckdb = signal_audit_cli([*load, "--target", "duckdb", "--warehouse", str(warehouse)],
+                                               {}, tmp_path, fetched)
+                landed = into_postgres.result()
+            assert f"into postgres://{USER}@127.0.0.1:{server.port}/{database}" in landed.stdout
+            # the same rows read, loaded and rejected, source by source
+            counts = [[line for line in done.stdout.splitlines() if " rows read, " in line]
+                      for done in (into_duckdb, landed)]
+            assert counts[0] == counts[1] and len(counts[0]) >= 4, counts
+
+            def on_postgres(day: int = day) -> str:
+                built = signal_audit_cli(["build", "--config", str(settings), *pg_home], pg_env, tmp_path)
+                if day == 0 and timezone == "UTC":  # dbt's unit tests once (they read no data)
+                    run_dbt(["test", "--target", "postgres", "--select", "test_type:unit",
+                             "--vars", json.dumps({**audit_vars, "gate_on": "none"})], pg_env, tmp_path / "target")
+                return built.stdout
+
             # both engines build at once: two processes, two databases
             with ThreadPoolExecutor(max_workers=1) as other:
-                on_postgres = other.submit(run_dbt, ["build", "--target", "postgres", "--vars", dbt_vars,
-                                                     *unit_tests], env, tmp_path / "target")
+                built = other.submit(on_postgres)
                 build(warehouse, audit_vars)
-                on_postgres.result()
+                assert "models, seeds and tests passed" in built.result()
 
             got = assert_same_reports(warehouse, server.url(database))
             assert len(got["fct_conversion_gap_daily"][1]) >= 3 * (11 + day)
