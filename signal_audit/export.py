@@ -1,7 +1,9 @@
 """Every mart as a file for BI tools that prefer files (or must not hold the DuckDB lock).
 
-DuckDB writes the files itself (`COPY ... TO`), from a read-only connection: exporting never
-blocks a reader, and never needs the pipeline.
+DuckDB writes the files itself (`COPY ... TO`), on every target: from the warehouse file opened
+read-only (exporting never blocks a reader, and never needs the pipeline), or, on a database
+server, from an in-memory DuckDB holding a copy of the marts read through the target's
+read-only connection (marts are small: a row per day, platform and check).
 
 A CSV cell is also a formula to a spreadsheet when it starts with `=`, `+`, `-`, `@`, a tab or
 a carriage return, and the marts carry text the audited tracking sent (event names, pixel ids):
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from signal_audit_core.targets import Target, as_target
 from signal_audit_core.warehouse import read_only
 
 FORMATS = {"parquet": "(format parquet, compression zstd)", "csv": "(format csv, header true)"}
@@ -30,10 +33,13 @@ class ExportedTable:
     rows: int
 
 
-def export_marts(warehouse: Path, out_dir: Path, fmt: str = "parquet", schema: str = "marts") -> list[ExportedTable]:
+def export_marts(where: Target | Path, out_dir: Path, fmt: str = "parquet",
+                 schema: str = "marts") -> list[ExportedTable]:
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format '{fmt}'; choose {' or '.join(FORMATS)}")
-    con = read_only(warehouse)
+    target = as_target(where)
+    warehouse = target.label
+    con = read_only(target.duckdb_file) if target.duckdb_file is not None else _copied(target, schema)
     try:
         tables = [name for (name,) in con.execute(
             "select table_name from information_schema.tables where table_schema = ? order by table_name",
@@ -56,6 +62,27 @@ def export_marts(warehouse: Path, out_dir: Path, fmt: str = "parquet", schema: s
         return exported
     finally:
         con.close()
+
+
+def _copied(target: Target, schema: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose `schema` holds the target's tables of that schema, as they are
+    (column order, names, nulls; PostgreSQL's numeric as double, its text as VARCHAR)."""
+    import pyarrow as pa
+    import sqlalchemy
+
+    from signal_audit.reporting.data import frame
+
+    con = duckdb.connect()
+    con.execute(f"create schema {_ident(schema)}")
+    with target.connect() as source:
+        tables = [name for (name,) in source.execute(sqlalchemy.text(
+            "select table_name from information_schema.tables where table_schema = :schema "
+            "and table_type in ('BASE TABLE', 'VIEW') order by table_name"), {"schema": schema})]
+        for name in tables:
+            rows = pa.Table.from_pandas(  # noqa: F841 - DuckDB reads the variable by its name
+                frame(source, f"select * from {_ident(schema)}.{_ident(name)}"), preserve_index=False)
+            con.execute(f"create table {_ident(schema)}.{_ident(name)} as select * from rows")
+    return con
 
 
 def _csv_select(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
