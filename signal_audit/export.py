@@ -15,7 +15,9 @@ numbers, dates and Parquet files are written as they are.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -65,24 +67,46 @@ def export_marts(where: Target | Path, out_dir: Path, fmt: str = "parquet",
 
 
 def _copied(target: Target, schema: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB whose `schema` holds the target's tables of that schema, as they are
-    (column order, names, nulls; PostgreSQL's numeric as double, its text as VARCHAR)."""
+    """An in-memory DuckDB whose `schema` holds the target's tables of that schema, as they are:
+    column order, names, nulls and types (by information_schema's names, which both engines
+    share; PostgreSQL's numeric as a double, as DuckDB's marts hold it)."""
     import pyarrow as pa
     import sqlalchemy
-
-    from signal_audit.reporting.data import frame
 
     con = duckdb.connect()
     con.execute(f"create schema {_ident(schema)}")
     with target.connect() as source:
-        tables = [name for (name,) in source.execute(sqlalchemy.text(
-            "select table_name from information_schema.tables where table_schema = :schema "
-            "and table_type in ('BASE TABLE', 'VIEW') order by table_name"), {"schema": schema})]
-        for name in tables:
-            rows = pa.Table.from_pandas(  # noqa: F841 - DuckDB reads the variable by its name
-                frame(source, f"select * from {_ident(schema)}.{_ident(name)}"), preserve_index=False)
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for table, column, data_type in source.execute(sqlalchemy.text(
+                "select table_name, column_name, data_type from information_schema.columns "
+                "where table_schema = :schema order by table_name, ordinal_position"), {"schema": schema}):
+            columns.setdefault(table, []).append((column, data_type))
+        for name, typed in columns.items():
+            values = source.execute(sqlalchemy.text(f"select * from {_ident(schema)}.{_ident(name)}")).fetchall()
+            rows = pa.table({  # noqa: F841 - DuckDB reads the variable by its name
+                column: _array([row[i] for row in values], _arrow_type(data_type))
+                for i, (column, data_type) in enumerate(typed)})
             con.execute(f"create table {_ident(schema)}.{_ident(name)} as select * from rows")
     return con
+
+
+def _arrow_type(data_type: str) -> Any:
+    import pyarrow as pa
+
+    kind = data_type.lower()
+    exact = {"integer": pa.int32(), "bigint": pa.int64(), "smallint": pa.int16(), "boolean": pa.bool_(),
+             "date": pa.date32(), "double precision": pa.float64(), "double": pa.float64(), "real": pa.float32(),
+             "numeric": pa.float64(), "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+             "timestamp without time zone": pa.timestamp("us"), "timestamp": pa.timestamp("us")}
+    return exact.get(kind, pa.float64() if kind.startswith(("numeric", "decimal")) else pa.string())
+
+
+def _array(values: list[Any], kind: Any) -> Any:
+    import pyarrow as pa
+
+    if pa.types.is_string(kind):  # any other type (json, arrays) as its text
+        return pa.array([v if v is None or isinstance(v, str) else str(v) for v in values], type=kind)
+    return pa.array([float(v) if isinstance(v, Decimal) else v for v in values], type=kind)
 
 
 def _csv_select(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
