@@ -599,7 +599,8 @@ def _parser() -> argparse.ArgumentParser:
     full_refresh_flag(run)
     run.add_argument("--report", metavar="FILE",
                      help="where to write the HTML report "
-                          "(default: <warehouse folder>/report/signal_audit_report.html)")
+                          "(default: <warehouse folder>/report/signal_audit_report.html; on postgres, "
+                          "<warehouse folder>/postgres-<host>-<port>-<database>/report/)")
 
     init = command("init", cmd_init, "Write a commented signal_audit.yml for your data: inputs, the column "
                    "mapping of your orders export, platforms, time zone and thresholds.", warehouse=False)
@@ -632,7 +633,8 @@ def _parser() -> argparse.ArgumentParser:
     command("scorecard", cmd_scorecard, "Print the scorecard from the warehouse.")
     report = command("report", cmd_report, "Write the HTML report from the warehouse (read-only).")
     report.add_argument("--out", metavar="FILE",
-                        help="default: <warehouse folder>/report/signal_audit_report.html")
+                        help="default: <warehouse folder>/report/signal_audit_report.html; on postgres, "
+                             "<warehouse folder>/postgres-<host>-<port>-<database>/report/")
     export = command("export", cmd_export, "Write every mart (marts.*) as one file per table, for BI tools "
                      "that read files; reads the warehouse read-only.")
     export.add_argument("--format", default="parquet", choices=("parquet", "csv"), help="default: parquet")
