@@ -31,7 +31,7 @@ from signal_audit_core.config import (
     load_config,
 )
 from signal_audit_core.targets import Target, target_of
-from signal_audit_core.warehouse import WarehouseBusy, ensure_writable, in_use, is_lock_conflict
+from signal_audit_core.warehouse import WarehouseBusy, in_use, is_lock_conflict
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_USAGE, EXIT_STAGE_FAILED = 0, 1, 2, 3
 DEMO_WAREHOUSE = Path("warehouse") / "demo.duckdb"
@@ -96,6 +96,14 @@ def _explain(exc: BaseException) -> tuple[int | None, str]:
         return EXIT_USAGE, "the warehouse is in use by another process; close it and run again"
     if isinstance(exc, duckdb.Error):
         return EXIT_STAGE_FAILED, f"the warehouse could not be read: {_first_line(exc)}"
+    import sqlalchemy
+
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None:
+        # the stages after the build read through SQLAlchemy: the engine's own error inside it
+        # (its text, not SQLAlchemy's, which appends the statement and its parameters)
+        code, message = _explain(exc.orig)
+        return (code, message) if code is not None else (
+            EXIT_STAGE_FAILED, f"the warehouse could not be read: {_first_line(exc.orig)}")
     return None, ""
 
 
@@ -123,12 +131,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             _generate_demo(config, args.demo_profile)
         _load(config, target, reload_all=args.reload_all)
         _build(config, target, full_refresh=args.full_refresh)
-        _duckdb_only(target, "the checks (Great Expectations), run history and report after the build")
-        checks = _check(config) if not args.skip_checks else None
-        changes = _record_and_alert(config)
-        report = _write_report(config, args.report, changes)
-        _print_scorecard(config)
-        missing = _warn_no_data(config)
+        checks = _check(target) if not args.skip_checks else None
+        changes = _record_and_alert(target)
+        report = _write_report(config, target, args.report, changes)
+        _print_scorecard(target)
+        missing = _warn_no_data(target)
     print(f"\nReport: {report}")
     if args.gate and checks is not None and not checks.success:
         return EXIT_CHECKS_FAILED
@@ -195,33 +202,34 @@ def cmd_build(args: argparse.Namespace) -> int:
     target = target_of(config)
     with target.hold():
         _build(config, target, full_refresh=args.full_refresh)
-        if target.duckdb_file is not None:  # (reads the marts from the DuckDB file)
-            _warn_no_data(config)
+        _warn_no_data(target)
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
-    target = _duckdb_only(target_of(config), "check (Great Expectations)")
+    target = target_of(config)
     _warn_bad_webhook()
     with target.hold():
-        report = _check(config)
-        _record_and_alert(config)
+        report = _check(target)
+        _record_and_alert(target)
     return EXIT_OK if report.success else EXIT_CHECKS_FAILED
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
     config = _config(args)
-    with _duckdb_only(target_of(config), "scorecard").hold(write=False):
-        _print_scorecard(config)
-        _warn_no_data(config)
+    target = target_of(config)
+    with target.hold(write=False):
+        _print_scorecard(target)
+        _warn_no_data(target)
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = _config(args)
-    with _duckdb_only(target_of(config), "the report").hold(write=False):
-        path = _write_report(config, args.out, ())
+    target = target_of(config)
+    with target.hold(write=False):
+        path = _write_report(config, target, args.out, ())
     print(f"Report: {path}")
     return EXIT_OK
 
@@ -231,9 +239,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     config = _config(args)
     out = Path(args.out).resolve()
-    target = _duckdb_only(target_of(config), "export")
+    target = target_of(config)
     with target.hold(write=False), Stage(f"export the marts as {args.format} to {out}"):
-        exported = export_marts(config.warehouse, out, args.format)
+        exported = export_marts(target, out, args.format)
     for table in exported:
         print(f"    {table.path.name}: {table.rows:,} rows")
     return EXIT_OK
@@ -297,20 +305,12 @@ def _has_loaded_data(target: Target) -> bool:
             "select count(*) from information_schema.tables where table_schema = 'raw'")[0][0])
 
 
-def _duckdb_only(target: Target, stage: str) -> Target:
-    """`target`, when `stage` can run on it: the checks, history, report, scorecard and export
-    read the DuckDB file itself (not yet any other engine)."""
-    if target.duckdb_file is None:
-        raise target.unsupported(stage)
-    return target
-
-
-def _check(config: Config):
+def _check(target: Target):
     from signal_audit.checks.runner import run_checks
 
-    ensure_writable(config.warehouse)
+    target.ensure_writable()
     with Stage("judge thresholds (Great Expectations)"):
-        report = run_checks(config.warehouse)
+        report = run_checks(target)
     for outcome in report.outcomes:
         if outcome.evaluated_rows == 0:
             verdict = "no data"
@@ -326,20 +326,20 @@ def _check(config: Config):
     return report
 
 
-def _record_and_alert(config: Config) -> list:
+def _record_and_alert(target: Target) -> list:
     """Keep this run's scorecard in the warehouse's history; alert on pass -> fail."""
     from signal_audit.alerts import ALERTING_FAILED, AlertOutcome, send_alerts, webhook_problem, webhook_url
     from signal_audit.history import record_run
 
-    ensure_writable(config.warehouse)
-    changes = record_run(config.warehouse)
+    target.ensure_writable()
+    changes = record_run(target)
     for change in changes:
         print(f"    changed since the previous run: {change.platform} {change.check_name} "
               f"{change.previous} -> {change.current}")
     # a broken URL was reported when the command started (_warn_bad_webhook)
     if webhook_url() and webhook_problem() is None and any(c.turned_failing for c in changes):
         try:
-            outcome = send_alerts(changes, _display_names(config))
+            outcome = send_alerts(changes, _display_names(target))
         except Exception:  # noqa: BLE001 - nothing in alerting may fail the audit; its text could hold the URL
             outcome = AlertOutcome(0, [ALERTING_FAILED])
         if outcome.sent:
@@ -358,45 +358,43 @@ def _warn_bad_webhook() -> None:
         print(f"signal-audit: warning: {problem}; the audit runs without alerts", file=sys.stderr)
 
 
-def _write_report(config: Config, out: str | None, changes: Sequence) -> Path:
+def _write_report(config: Config, target: Target, out: str | None, changes: Sequence) -> Path:
     from signal_audit.reporting import write_report
 
     configured = getattr(config, "report_path", None)  # `report: {path: ...}` once config.py reads it
     with Stage("write the report (HTML)"):
         return write_report(
-            config.warehouse,
+            target,
             Path(out).resolve() if out else configured,
             [(c.platform, c.check_name, c.previous, c.current) for c in changes],
         )
 
 
-def _print_scorecard(config: Config) -> None:
+def _print_scorecard(target: Target) -> None:
     from signal_audit.reporting.terminal import render_scorecard
 
     print()
-    print(render_scorecard(config.warehouse))
+    print(render_scorecard(target))
 
 
-def _warn_no_data(config: Config) -> list[str]:
+def _warn_no_data(target: Target) -> list[str]:
     """Say which platforms had nothing to judge in the window; return their names."""
     from signal_audit.reporting.coverage import missing_data
 
-    findings = missing_data(config.warehouse)
+    findings = missing_data(target)
     for finding in findings.warnings:
         print(f"signal-audit: warning: {finding}", file=sys.stderr)
     return list(findings.platforms_without_data)
 
 
-def _display_names(config: Config) -> dict[str, str]:
-    from signal_audit_core.warehouse import read_only
+def _display_names(target: Target) -> dict[str, str]:
+    from signal_audit.reporting.data import reading_marts, rows
 
-    con = read_only(config.warehouse)
     try:
-        return dict(con.execute("select platform, display_name from reference.platforms").fetchall())
+        with reading_marts(target) as con:
+            return dict(rows(con, "select platform, display_name from reference.platforms"))
     except Exception:  # the names only make the alert nicer
         return {}
-    finally:
-        con.close()
 
 
 # ---------------------------------------------------------------- config
@@ -601,7 +599,8 @@ def _parser() -> argparse.ArgumentParser:
     full_refresh_flag(run)
     run.add_argument("--report", metavar="FILE",
                      help="where to write the HTML report "
-                          "(default: <warehouse folder>/report/signal_audit_report.html)")
+                          "(default: <warehouse folder>/report/signal_audit_report.html; on postgres, "
+                          "<warehouse folder>/postgres-<host>-<port>-<database>/report/)")
 
     init = command("init", cmd_init, "Write a commented signal_audit.yml for your data: inputs, the column "
                    "mapping of your orders export, platforms, time zone and thresholds.", warehouse=False)
@@ -634,7 +633,8 @@ def _parser() -> argparse.ArgumentParser:
     command("scorecard", cmd_scorecard, "Print the scorecard from the warehouse.")
     report = command("report", cmd_report, "Write the HTML report from the warehouse (read-only).")
     report.add_argument("--out", metavar="FILE",
-                        help="default: <warehouse folder>/report/signal_audit_report.html")
+                        help="default: <warehouse folder>/report/signal_audit_report.html; on postgres, "
+                             "<warehouse folder>/postgres-<host>-<port>-<database>/report/")
     export = command("export", cmd_export, "Write every mart (marts.*) as one file per table, for BI tools "
                      "that read files; reads the warehouse read-only.")
     export.add_argument("--format", default="parquet", choices=("parquet", "csv"), help="default: parquet")

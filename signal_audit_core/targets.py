@@ -2,9 +2,10 @@
 
 A target says which dlt destination the inputs land in (dataset `raw`), which output of
 profiles.yml dbt builds with, where dlt's pipeline state and the run lock live on this machine,
-and how Python reaches the data for the few small reads the loader makes (which files are
-loaded, which log lines are landed) - through dlt's sql_client, so those reads are the same SQL
-on every engine.
+how Python reaches the data for the few small reads the loader makes (which files are
+loaded, which log lines are landed) - through dlt's sql_client - and how everything after the
+build (the checks, report, scorecard, export, run history) reads the marts: one SQLAlchemy
+connection (`connect`), in SQL every engine speaks, and one GX datasource (`gx_datasource`).
 
 - `duckdb` (the default, needs nothing): one DuckDB file; state and lock beside it.
 - `postgres`: a PostgreSQL database. Its connection is dlt's own setting for its postgres
@@ -18,9 +19,12 @@ on every engine.
 - `spark` (not yet): dlt's filesystem destination writing Parquet into a lake folder, and
   dbt-spark reading it; a subclass of Target beside these two.
 
-DuckDB-specific code lives in DuckDBTarget, PostgreSQL's in PostgresTarget: the loader and the
-CLI ask the target, never its name. dlt is imported where it is used: reading settings should
-not pay its import.
+DuckDB-specific code lives in DuckDBTarget (and signal_audit_core/warehouse.py: the file, its
+lock, read-only connections), PostgreSQL's in PostgresTarget: the loader, the readers and the
+CLI ask the target, never its name. The PostgreSQL password lives in this process's memory
+only: SQLAlchemy's URL hides it when printed, and GX gets a URL without it (libpq reads it from
+PGPASSWORD, set for the checks' run only), so no GX file or Data Docs page can hold it.
+dlt is imported where it is used: reading settings should not pay its import.
 """
 
 from __future__ import annotations
@@ -39,9 +43,11 @@ from signal_audit_core.warehouse import WarehouseBusy, flock, hold
 
 if TYPE_CHECKING:
     import dlt
+    import sqlalchemy
     from dlt.destinations.sql_client import SqlClientBase
 
-__all__ = ["TARGETS", "DuckDBTarget", "PostgresTarget", "Target", "TargetUnsupported", "target_of"]
+__all__ = ["TARGETS", "DuckDBTarget", "GxDatasource", "PostgresTarget", "Target", "TargetUnsupported", "as_target",
+           "target_of"]
 
 DATASET = "raw"
 
@@ -52,6 +58,24 @@ POSTGRES_FIELDS = ("host", "port", "username", "password", "database")
 
 class TargetUnsupported(ConfigError):
     """A stage that does not (yet) run on the chosen target."""
+
+
+@dataclass(frozen=True)
+class GxDatasource:
+    """How GX's SQL datasource reaches the target for one run of the checks.
+
+    `connection_string` and `kwargs` replace the committed datasource's in memory (never
+    written to gx/); `env` is set in the process while the checks run; `persist_connection`:
+    GX must keep one connection open (DuckDB, signal_audit/checks/duckdb_gx.py).
+    """
+
+    connection_string: str
+    kwargs: dict[str, Any]
+    env: dict[str, str]
+    persist_connection: bool = False
+
+    def __repr__(self) -> str:  # env may hold a password
+        return f"GxDatasource({self.connection_string})"
 
 
 class Target(ABC):
@@ -108,6 +132,17 @@ class Target(ABC):
         return None
 
     @abstractmethod
+    def connect(self, write: bool = False) -> AbstractContextManager[sqlalchemy.Connection]:
+        """A SQLAlchemy connection to the target, for the stages after the build: read-only
+        unless `write` (the run history); with `write`, committed when the block ends without
+        an error. Everything read through it is SQL DuckDB and PostgreSQL both speak, with
+        named parameters (`:start`)."""
+
+    @abstractmethod
+    def gx_datasource(self) -> GxDatasource:
+        """GX's connection to the target for the checks (gx/, signal_audit/checks/runner.py)."""
+
+    @abstractmethod
     def hold(self, write: bool = True) -> AbstractContextManager[None]:
         """The run lock for a command's whole life (signal_audit_core/warehouse.py)."""
 
@@ -121,9 +156,9 @@ class Target(ABC):
 
     def unsupported(self, stage: str) -> TargetUnsupported:
         return TargetUnsupported(
-            f"{stage}: not supported on the {self.name} target yet (it reads the DuckDB file); the raw "
-            f"tables and dbt's models are in {self.label} (schemas raw, staging, intermediate, marts): "
-            "query them there, or audit with --target duckdb")
+            f"{stage}: not supported on the {self.name} target yet; the raw tables and dbt's models are "
+            f"in {self.label} (schemas raw, staging, intermediate, marts): query them there, or audit "
+            "with --target duckdb")
 
 
 @dataclass(frozen=True)
@@ -163,6 +198,18 @@ class DuckDBTarget(Target):
     @property
     def duckdb_file(self) -> Path | None:
         return self.warehouse
+
+    @contextmanager
+    def connect(self, write: bool = False) -> Iterator[sqlalchemy.Connection]:
+        from signal_audit_core.warehouse import sqlalchemy_connection
+
+        with sqlalchemy_connection(self.warehouse, write) as connection:
+            yield connection
+
+    def gx_datasource(self) -> GxDatasource:
+        # the committed datasource's own settings (gx/great_expectations.yml), read-only
+        return GxDatasource(f"duckdb:///${{{WAREHOUSE_ENV}}}", {"connect_args": {"read_only": True}},
+                            {WAREHOUSE_ENV: str(self.warehouse.resolve())}, persist_connection=True)
 
     def hold(self, write: bool = True) -> AbstractContextManager[None]:
         return hold(self.warehouse, write)
@@ -217,6 +264,45 @@ class PostgresTarget(Target):
 
         return dlt.destinations.postgres(self.credentials())
 
+    def sqlalchemy_url(self, with_password: bool = True) -> sqlalchemy.URL:
+        """The URL of psycopg2's dialect. SQLAlchemy shows its password as *** when printed."""
+        import sqlalchemy
+
+        return sqlalchemy.URL.create("postgresql+psycopg2", username=self.username,
+                                     password=self.password if with_password else None,
+                                     host=self.host, port=self.port, database=self.database)
+
+    @contextmanager
+    def connect(self, write: bool = False) -> Iterator[sqlalchemy.Connection]:
+        import sqlalchemy
+
+        # a reader cannot write by mistake: the server refuses it in a read-only transaction
+        options = {} if write else {"options": "-c default_transaction_read_only=on"}
+        engine = sqlalchemy.create_engine(self.sqlalchemy_url(), poolclass=sqlalchemy.pool.NullPool,
+                                          connect_args={"connect_timeout": 15, **options})
+        try:
+            try:
+                connection = engine.connect()
+            except sqlalchemy.exc.DBAPIError as exc:
+                detail = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+                raise ConfigError(f"cannot connect to {self.label}: {detail}") from None
+            with connection:
+                if write:
+                    with connection.begin():
+                        yield connection
+                else:
+                    yield connection
+        finally:
+            engine.dispose()
+
+    def gx_datasource(self) -> GxDatasource:
+        # no password in the URL: libpq takes it from PGPASSWORD, set for the checks' run only,
+        # so nothing GX keeps, prints or renders can hold it
+        url = self.sqlalchemy_url(with_password=False).render_as_string(hide_password=False)
+        return GxDatasource(url, {"connect_args": {"connect_timeout": 15,
+                                                   "options": "-c default_transaction_read_only=on"}},
+                            {"PGPASSWORD": self.password or ""})
+
     @contextmanager
     def hold(self, write: bool = True) -> Iterator[None]:
         # one run at a time from this machine: the database itself cannot be locked for the
@@ -239,6 +325,12 @@ class PostgresTarget(Target):
         values = {"host": self.host, "port": str(self.port), "username": self.username,
                   "password": self.password or "", "database": self.database}
         return {f"{POSTGRES_ENV}__{name.upper()}": values[name] for name in POSTGRES_FIELDS}
+
+
+def as_target(where: Target | Path) -> Target:
+    """`where` as a target: a path is a DuckDB warehouse file (what the stages took before
+    there were targets, and what tests and scripts still pass)."""
+    return where if isinstance(where, Target) else DuckDBTarget(Path(where))
 
 
 def target_of(config: Config) -> Target:

@@ -7,6 +7,10 @@ another run could slip in. So every command holds a lock file beside the warehou
 whole life (`hold`), taken with flock: the operating system releases it when the process
 ends however it ends, so a killed run never leaves a stale lock (the empty file stays; only
 the flock on it counts).
+
+This module is where DuckDB's specifics live for the stages after the build: read-only
+connections, DuckDB's lock conflicts turned into one sentence, the file that must exist;
+`sqlalchemy_connection` is DuckDBTarget's side of the one interface every engine offers them.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    import sqlalchemy
 
 
 class WarehouseBusy(RuntimeError):
@@ -120,6 +128,36 @@ def read_only(path: Path) -> duckdb.DuckDBPyConnection:
         if is_lock_conflict(exc):
             raise _being_written(path) from exc
         raise
+
+
+@contextmanager
+def sqlalchemy_connection(path: Path, write: bool = False) -> Iterator[sqlalchemy.Connection]:
+    """A SQLAlchemy connection (duckdb_engine) to the warehouse file: read-only, so readers run
+    side by side, unless `write`, then committed when the block ends without an error. A file
+    held by another process is one sentence (WarehouseBusy), a missing one FileNotFoundError."""
+    import sqlalchemy
+
+    if not write and not path.exists():
+        raise _missing(path)
+    if write:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sqlalchemy.create_engine(f"duckdb:///{path}", poolclass=sqlalchemy.pool.NullPool,
+                                      connect_args={"read_only": not write})
+    try:
+        try:
+            connection = engine.connect()
+        except sqlalchemy.exc.DBAPIError as exc:
+            if is_lock_conflict(exc.orig):
+                raise (in_use(path) if write else _being_written(path)) from exc
+            raise
+        with connection:
+            if write:
+                with connection.begin():
+                    yield connection
+            else:
+                yield connection
+    finally:
+        engine.dispose()
 
 
 def is_lock_conflict(error: BaseException | str) -> bool:

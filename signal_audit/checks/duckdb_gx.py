@@ -7,7 +7,9 @@ the dialects in a private tuple; adding DuckDB there makes validation work. This
 API, hence GX's exact pin and tests/python/test_gx_project.py's regression test (one passing
 and one failing expectation on a DuckDB table in a schema).
 
-Import this module (or call `enable()`) before running a checkpoint in any process.
+Import this module (or call `enable()`) before running a checkpoint on DuckDB in any process
+(runner.py does when the target asks for it: Target.gx_datasource().persist_connection). Other
+engines (PostgreSQL) need no workaround.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ from names, files are sorted JSON.
 
 What it holds:
 - a SQL datasource on the warehouse named at run time: `duckdb:///${SIGNAL_AUDIT_WAREHOUSE}`
-  (GX substitutes the environment variable; no path is ever written here), read-only;
+  (GX substitutes the environment variable; no path is ever written here), read-only; on
+  another target the runner points it elsewhere for the run, in memory (runner.py). The
+  queries are SQL every target speaks (`extract(epoch from ...)`, not DuckDB's `epoch()`);
 - per scorecard check (seed row) a query asset putting each platform's metric beside the
   setting its fail bound comes from (read from `marts.audit_settings`, so dbt and GX judge
   with the same number), and a suite whose expectation follows the seed's direction;
@@ -205,7 +207,8 @@ def _landed_query(inputs: tuple[str, ...]) -> str:
         "    1.0 * coalesce(rejected.rows_rejected, 0)\n"
         "        / nullif(inputs.rows_loaded + coalesce(rejected.rows_rejected, 0), 0) as rejected_share,\n"
         "    max_rejected_share.numeric_value as max_rejected_share,\n"
-        "    (epoch(current_timestamp) - epoch(loads.inserted_at)) / 3600.0 as load_age_hours,\n"
+        "    (extract(epoch from current_timestamp) - extract(epoch from loads.inserted_at)) / 3600.0\n"
+        "        as load_age_hours,\n"
         "    max_load_age_hours.numeric_value as max_load_age_hours\n"
         "from (\n"
         f"{per_input}\n"

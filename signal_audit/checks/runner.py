@@ -2,8 +2,11 @@
 
 The project (`gx/`, signal_audit/checks/project.py) is regenerated from the seed first, so a
 changed seed is judged at once; its validation results and Data Docs accumulate in
-`gx/uncommitted/`, one entry per run. GX reads the warehouse named by SIGNAL_AUDIT_WAREHOUSE,
-set here for the run, through its SQL datasource, read-only.
+`gx/uncommitted/`, one entry per run. GX reads the target through its SQL datasource,
+read-only: the committed datasource names the DuckDB file by SIGNAL_AUDIT_WAREHOUSE, set here
+for the run; on another target (PostgreSQL) the datasource's connection is replaced for the run
+in memory only (Target.gx_datasource: a URL without the password, which libpq reads from the
+environment), so gx/ and its Data Docs never hold a connection's secret.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import sqlalchemy
 
 from signal_audit.checks.catalog import Check, read_checks, required_settings
 from signal_audit.checks.project import (
+    DATASOURCE,
     GX_DIR,
     LANDED_CHECKPOINT,
     LOAD_AGE_SUITE,
@@ -30,7 +34,8 @@ from signal_audit.checks.project import (
     generate,
     suite_name,
 )
-from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV, ConfigError
+from signal_audit_core.config import PROJECT_DIR, ConfigError
+from signal_audit_core.targets import GxDatasource, Target, as_target
 
 
 @dataclass(frozen=True)
@@ -62,21 +67,27 @@ class ChecksReport:
         return all(o.success for o in self.outcomes) and all(g.success for g in self.guards)
 
 
-def run_checks(warehouse: Path, gx_dir: Path = GX_DIR, project_dir: Path = PROJECT_DIR) -> ChecksReport:
-    """Regenerate `gx_dir` from `project_dir`'s seed, run both checkpoints, build Data Docs."""
+def run_checks(where: Target | Path, gx_dir: Path = GX_DIR, project_dir: Path = PROJECT_DIR) -> ChecksReport:
+    """Regenerate `gx_dir` from `project_dir`'s seed, run both checkpoints on `where` (a target,
+    or a DuckDB file), build Data Docs."""
+    target = as_target(where)
     checks = read_checks(project_dir)
     generate(gx_dir, project_dir)
-    _require_settings(warehouse, required_settings(checks))
+    _require_settings(target, required_settings(checks))
     # GX logs every step at INFO; the CLI prints its own summary
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx  # slow import (~2.5 s): only when checks run
     from great_expectations.core.run_identifier import RunIdentifier
 
-    import signal_audit.checks.duckdb_gx  # noqa: F401  (GX on DuckDB: see the module)
+    datasource = target.gx_datasource()
+    if datasource.persist_connection:
+        from signal_audit.checks import duckdb_gx  # (GX on DuckDB: see the module)
 
+        duckdb_gx.enable()
     run_id = RunIdentifier(run_name="signal-audit check")  # one entry in Data Docs for both
-    with _warehouse_env(warehouse):
+    with _environment(datasource.env):
         context = gx.get_context(mode="file", context_root_dir=str(gx_dir))
+        _connect(context, datasource)
         try:
             with _data_docs_built_once(context):
                 scorecard = context.checkpoints.get(SCORECARD_CHECKPOINT).run(run_id=run_id)
@@ -135,13 +146,22 @@ def _close_connections(context: Any) -> None:
             datasource._engine.dispose()
 
 
-def _require_settings(warehouse: Path, names: tuple[str, ...]) -> None:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        published = {row[0] for row in con.execute(
-            f"select setting_name from {MARTS}.audit_settings where numeric_value is not null").fetchall()}
-    finally:
-        con.close()
+def _connect(context: Any, datasource: GxDatasource) -> None:
+    """Point the project's datasource at the target for this run, in memory: the context caches
+    its datasources and nothing here saves them, so gx/great_expectations.yml keeps its own."""
+    committed = context.data_sources.get(DATASOURCE)
+    if (str(committed.connection_string), committed.kwargs) == (datasource.connection_string, datasource.kwargs):
+        return
+    committed.connection_string = datasource.connection_string
+    committed.kwargs = datasource.kwargs
+
+
+def _require_settings(target: Target, names: tuple[str, ...]) -> None:
+    from signal_audit.reporting.data import reading_marts
+
+    with reading_marts(target) as con:
+        published = {row[0] for row in con.execute(sqlalchemy.text(
+            f"select setting_name from {MARTS}.audit_settings where numeric_value is not null"))}
     missing = [name for name in names if name not in published]
     if missing:
         raise ConfigError(
@@ -150,16 +170,17 @@ def _require_settings(warehouse: Path, names: tuple[str, ...]) -> None:
 
 
 @contextmanager
-def _warehouse_env(warehouse: Path) -> Iterator[None]:
-    before = os.environ.get(WAREHOUSE_ENV)
-    os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if before is None:
-            del os.environ[WAREHOUSE_ENV]
-        else:
-            os.environ[WAREHOUSE_ENV] = before
+        for name, value in before.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
 def _unexpected(result: Any, columns: tuple[str, ...]) -> set[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
+import sqlalchemy
 
 STATUSES = ("fail", "warn", "pass", "no_data")  # worst first: the order totals are shown in
 
@@ -32,13 +32,13 @@ class Check:
     meaning: str
 
 
-def read_checks(con: duckdb.DuckDBPyConnection) -> tuple[Check, ...]:
+def read_checks(con: sqlalchemy.Connection) -> tuple[Check, ...]:
     """Every check of the seed, in display order."""
-    rows = con.execute("""
+    rows = con.execute(sqlalchemy.text("""
         select check_name, title, unit, direction, pass_setting, floor_setting, meaning
         from reference.checks
         order by display_order, check_name
-    """).fetchall()
+    """)).fetchall()
     return tuple(Check(*(None if v is None or v == "" else v for v in row)) for row in rows)
 
 

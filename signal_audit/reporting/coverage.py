@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from signal_audit_core.warehouse import read_only
+from signal_audit.reporting.data import reading_marts, rows
+from signal_audit_core.targets import Target
 
 
 @dataclass(frozen=True)
@@ -20,27 +21,23 @@ class MissingData:
     platforms_without_data: tuple[str, ...]  # every check no_data: nothing seen at all
 
 
-def missing_data(warehouse: Path) -> MissingData:
-    con = read_only(warehouse)
-    try:
-        platforms = json.loads(con.execute(
-            "select setting_json from marts.audit_settings where setting_name = 'platforms'").fetchone()[0])
-        names = dict(con.execute("select platform, display_name from reference.platforms").fetchall())
-        card = con.execute("select platform, check_name, status, window_start, window_end "
-                           "from marts.rpt_signal_scorecard").fetchall()
+def missing_data(where: Target | Path) -> MissingData:
+    with reading_marts(where) as con:
+        platforms = json.loads(rows(
+            con, "select setting_json from marts.audit_settings where setting_name = 'platforms'")[0][0])
+        names = dict(rows(con, "select platform, display_name from reference.platforms"))
+        card = rows(con, "select platform, check_name, status, window_start, window_end "
+                         "from marts.rpt_signal_scorecard")
         if not card or card[0][4] is None:
             return MissingData(("no backend orders were loaded, so there is no audit window and nothing to "
                                 "judge: check inputs.orders",), tuple(platforms))
         start, end = card[0][3], card[0][4]
         window = f"{start} to {end}"
-        backend = con.execute(
-            "select coalesce(sum(backend_purchases), 0) from marts.fct_conversion_gap_daily "
-            "where report_date between ? and ?", [start, end]).fetchone()[0]
-        statuses = [s for (s,) in con.execute(
-            "select status from staging.stg_backend__orders group by status order by count(*) desc limit 5"
-        ).fetchall()]
-    finally:
-        con.close()
+        backend = rows(
+            con, "select coalesce(sum(backend_purchases), 0) from marts.fct_conversion_gap_daily "
+                 "where report_date between :start and :end", {"start": start, "end": end})[0][0]
+        statuses = [s for (s,) in rows(
+            con, "select status from staging.stg_backend__orders group by status order by count(*) desc limit 5")]
 
     warnings: list[str] = []
     if backend == 0:

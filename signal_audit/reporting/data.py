@@ -1,4 +1,5 @@
-"""What the report shows, read from the marts (read-only) over the audit window.
+"""What the report shows, read from the marts (read-only) over the audit window, on any target
+(its SQLAlchemy connection, signal_audit_core/targets.py).
 
 Every number here is a mart's: the window-level figures (the gap waterfall, the ranked
 causes, the key coverage) are rpt_ models, the daily series are the daily marts' rows of the
@@ -9,14 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import pandas as pd
+import sqlalchemy
 
 from signal_audit.reporting.checks import Check, read_checks
-from signal_audit_core.warehouse import read_only
+from signal_audit_core.targets import Target, as_target
 
 
 class MartsMissing(RuntimeError):
@@ -66,35 +70,60 @@ def cause_checks(cause: object) -> str:
     return first if also is None or pd.isna(also) else f"{first}, {also}"
 
 
-def load_report_data(warehouse: Path) -> ReportData:
-    con = read_only(warehouse)
-    try:
+@contextmanager
+def reading_marts(where: Target | Path) -> Iterator[sqlalchemy.Connection]:
+    """A read-only connection to the target's marts; a table the build has not made yet is
+    MartsMissing (one sentence), whichever engine says so in its own words."""
+    target = as_target(where)
+    with target.connect() as con:
+        try:
+            yield con
+        except sqlalchemy.exc.ProgrammingError as exc:
+            if not _missing_table(exc):
+                raise
+            raise MartsMissing(f"the warehouse {target.label} has no audit tables yet: run `signal-audit run` "
+                               "(or `build`) first") from exc
+
+
+def _missing_table(exc: sqlalchemy.exc.DBAPIError) -> bool:
+    # DuckDB: CatalogException "Table with name ... does not exist"; PostgreSQL: 42P01/3F000
+    text = str(exc.orig).lower()
+    return (type(exc.orig).__name__ in ("CatalogException", "UndefinedTable", "InvalidSchemaName")
+            or "does not exist" in text)
+
+
+def rows(con: sqlalchemy.Connection, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """The rows of a query (named parameters: `:start`), as tuples."""
+    return [tuple(row) for row in con.execute(sqlalchemy.text(sql), dict(params or {}))]
+
+
+def frame(con: sqlalchemy.Connection, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """A query as a DataFrame; exact decimals (PostgreSQL's numeric) as floats, as DuckDB's doubles."""
+    return pd.read_sql(sqlalchemy.text(sql), con, params=dict(params or {}), coerce_float=True)
+
+
+def load_report_data(where: Target | Path) -> ReportData:
+    with reading_marts(where) as con:
         return _load(con)
-    except duckdb.CatalogException as exc:
-        raise MartsMissing(
-            f"the warehouse {warehouse} has no audit tables yet: run `signal-audit run` (or `build`) first"
-        ) from exc
-    finally:
-        con.close()
 
 
-def _load(con: duckdb.DuckDBPyConnection) -> ReportData:
-    def df(sql: str, params: list[object] | None = None) -> pd.DataFrame:
-        return con.execute(sql, params or []).df()
+def _load(con: sqlalchemy.Connection) -> ReportData:
+    def df(sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        return frame(con, sql, params)
 
-    settings = {name: json.loads(value) for name, value in con.execute(
-        "select setting_name, setting_json from marts.audit_settings").fetchall()}
-    start, end = con.execute("select min(window_start), max(window_end) from marts.rpt_signal_scorecard").fetchone()
+    settings = {name: json.loads(value) for name, value in rows(
+        con, "select setting_name, setting_json from marts.audit_settings")}
+    start, end = rows(con, "select min(window_start), max(window_end) from marts.rpt_signal_scorecard")[0]
     scorecard = df("select platform, check_name, status, metric_value, threshold, summary "
                    "from marts.rpt_signal_scorecard")
     listed = [p for p in settings.get("platforms", []) if p in set(scorecard.platform)]
     platforms = tuple(listed + sorted(set(scorecard.platform) - set(listed)))
-    display_names = dict(con.execute("select platform, display_name from reference.platforms").fetchall())
+    display_names = dict(rows(con, "select platform, display_name from reference.platforms"))
 
     def daily(table: str, columns: str) -> pd.DataFrame:
         # the window's rows, as the mart holds them (no window: no orders, nothing to show)
-        return df(f"select {columns} from marts.{table} where report_date between ? and ? "
-                  "order by platform, report_date", [start, end])
+        return df(f"select {columns} from marts.{table} where report_date between :start and :end "
+                  "order by platform, report_date", {"start": start, "end": end})
 
     return ReportData(
         window_start=start, window_end=end, platforms=platforms, display_names=display_names,

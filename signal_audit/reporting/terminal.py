@@ -6,23 +6,22 @@ import textwrap
 from pathlib import Path
 
 from signal_audit.reporting.checks import status_label
-from signal_audit_core.warehouse import read_only
+from signal_audit.reporting.data import reading_marts
+from signal_audit.reporting.data import rows as query
+from signal_audit_core.targets import Target
 
 
-def render_scorecard(warehouse: Path, width: int = 100) -> str:
-    con = read_only(warehouse)
-    try:
+def render_scorecard(where: Target | Path, width: int = 100) -> str:
+    with reading_marts(where) as con:
         # checks in the checks seed's display order; one the seed lacks comes last
-        rows = con.execute(
-            """
+        rows = query(
+            con, """
             select card.platform, card.check_name, card.status, card.summary, card.window_start, card.window_end
             from marts.rpt_signal_scorecard as card
             left join reference.checks as checks on card.check_name = checks.check_name
             order by card.platform, checks.display_order nulls last, card.check_name
             """
-        ).fetchall()
-    finally:
-        con.close()
+        )
     if not rows:
         return "The scorecard is empty: no platform is audited."
     start, end = rows[0][4], rows[0][5]

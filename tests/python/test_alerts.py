@@ -210,7 +210,7 @@ def test_no_error_while_posting_escapes_or_quotes_the_url(warehouse: Path, monke
 def test_an_error_anywhere_in_alerting_is_one_fixed_warning(warehouse: Path, monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]):
     from signal_audit import alerts, cli
-    from signal_audit_core.config import Config
+    from signal_audit_core.targets import DuckDBTarget
 
     url = f"http://127.0.0.1:1{SECRET_PATH}"
     monkeypatch.setenv(WEBHOOK_ENV, url)
@@ -219,7 +219,7 @@ def test_an_error_anywhere_in_alerting_is_one_fixed_warning(warehouse: Path, mon
         raise RuntimeError(f"could not post to {url}")
 
     monkeypatch.setattr(alerts, "send_alerts", broken)
-    changes = cli._record_and_alert(Config(warehouse=warehouse))
+    changes = cli._record_and_alert(DuckDBTarget(warehouse))
     assert len([c for c in changes if c.turned_failing]) == 3  # the history is kept all the same
     out, err = capsys.readouterr()
     assert err == f"signal-audit: warning: {alerts.ALERTING_FAILED}; the audit result is unaffected\n"
