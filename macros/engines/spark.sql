@@ -200,7 +200,12 @@
     through the adapter. -#}
 {% macro spark__loads_state() -%}
     {%- set counts = [] -%}
-    {%- for table in run_query('show tables in raw').columns[1].values() | sort -%}
+    {#- show tables lists the session's temporary views too, whatever the schema -#}
+    {%- set tables = [] -%}
+    {%- for row in run_query('show tables in raw') if not row[2] -%}
+        {%- do tables.append(row[1]) -%}
+    {%- endfor -%}
+    {%- for table in tables | sort -%}
         {%- set relation = api.Relation.create(schema='raw', identifier=table) -%}
         {%- if not table.startswith('_dlt') -%}
             {%- set has_load = adapter.get_columns_in_relation(relation) | selectattr('name', 'equalto', '_dlt_load_id') | list -%}
