@@ -153,7 +153,11 @@
 {#- ---------------------------------------------------------------- incremental.sql -#}
 
 {#- One partition per model: recording a watermark replaces the model's partition, one
-    statement (a Parquet table has no delete). -#}
+    statement (a Parquet table has no delete). Written as a dynamic partition overwrite (the
+    profile sets partitionOverwriteMode=dynamic): each job then stages its files in a folder of
+    its own, where a static `partition (model_name = '...')` insert uses the table's shared
+    _temporary folder, and two models finishing at once with threads: 2 broke each other's
+    write (FileNotFoundException on .../audit_watermarks/_temporary/0). -#}
 {% macro spark__create_watermarks_table() -%}
     {%- set relation = watermarks_relation() -%}
     {%- do adapter.create_schema(relation) -%}
@@ -165,8 +169,8 @@
 {%- endmacro %}
 
 {% macro spark__record_watermark() -%}
-    insert overwrite table {{ watermarks_relation() }} partition (model_name = '{{ this.identifier }}')
-    select {{ audit_run_at() }}, '{{ node_fingerprint(model.unique_id) if execute else '' }}'
+    insert overwrite table {{ watermarks_relation() }} partition (model_name)
+    select {{ audit_run_at() }}, '{{ node_fingerprint(model.unique_id) if execute else '' }}', '{{ this.identifier }}'
 {%- endmacro %}
 
 {#- The daily marts are partitioned by report_date on Spark (daily_mart_partition_by); their
