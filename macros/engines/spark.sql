@@ -1,6 +1,6 @@
 {#- Apache Spark (dbt-spark, `session` method, Parquet tables; issue 13): the spark__ variants of
     the project's dispatch macros, and the few dbt / dbt-spark macros Spark needs overridden.
-    Kept in one file so the Spark port reads in one place; see spark/profiles.yml for the
+    Kept in one file so the Spark port reads in one place; see profiles.yml (output `spark`) for the
     target and its folders.
 
     What shapes this file:
@@ -132,7 +132,7 @@
 {#- ---------------------------------------------------------------- preflight.sql -#}
 
 {#- The raw data is Parquet files in a lake folder, one folder per raw table (dlt's filesystem
-    destination; spark/export_raw_lake.py until then): each table the project reads is
+    destination; tests/python/export_raw_lake.py until then): each table the project reads is
     registered as an external Parquet table raw.<table> over its folder, then the preflight
     checks as everywhere. Registration is idempotent and cheap; a new process lists the
     folders again, so files landed since the last build are read. -#}

@@ -3,7 +3,7 @@
 (macros/engines/spark.sql: register_raw_lake). A stand-in until dlt's filesystem destination
 lands the raw data as Parquet directly.
 
-    python spark/export_raw_lake.py WAREHOUSE.duckdb LAKE_DIR
+    python tests/python/export_raw_lake.py WAREHOUSE.duckdb LAKE_DIR
 """
 
 from __future__ import annotations
