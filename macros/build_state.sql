@@ -15,7 +15,7 @@
     Seeds do not read data, so their rows are compared without the loads. -#}
 
 {% macro build_state_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema='intermediate', identifier='audit_build_state')) }}
+    {{ return(api.Relation.create(database=target.get('database'), schema='intermediate', identifier='audit_build_state')) }}
 {%- endmacro %}
 
 {#- The nodes `dbt build` runs (unit tests aside: audits leave them to the test suite). -#}
@@ -41,6 +41,9 @@
 {#- The data the raw tables hold: per table, its rows and the newest load among them. (Not
     dlt's list of loads: a load that found no new file is a load too, and changes nothing.) -#}
 {% macro loads_state() -%}
+    {{ return(adapter.dispatch('loads_state', 'signal_audit')()) }}
+{%- endmacro %}
+{% macro default__loads_state() -%}
     {%- set tables = run_query(
         "select table_name, max(case when column_name = '_dlt_load_id' then 1 else 0 end) "
         ~ "from information_schema.columns where table_schema = 'raw' and table_catalog = '"
@@ -59,6 +62,9 @@
 {#- on-run-end: record the state of every node this run built; forget the ones it did not
     finish (failed, errored, skipped). -#}
 {% macro record_build_state(results) -%}
+    {{ return(adapter.dispatch('record_build_state', 'signal_audit')(results)) }}
+{%- endmacro %}
+{% macro default__record_build_state(results) -%}
     {%- if execute -%}
         {%- set relation = build_state_relation() -%}
         {%- set memo, ids, done = {}, [], [] -%}
@@ -90,7 +96,7 @@
     "stale_nodes": n}, comparing the recorded states with the project and loads as they are. -#}
 {% macro audit_build_state() -%}
     {%- set recorded = {} -%}
-    {%- if adapter.get_relation(target.database, 'intermediate', 'audit_build_state') is not none -%}
+    {%- if adapter.get_relation(target.get('database'), 'intermediate', 'audit_build_state') is not none -%}
         {%- for row in run_query("select node_id, node_state, loads_state from " ~ build_state_relation()) -%}
             {%- do recorded.update({row[0]: (row[1], row[2])}) -%}
         {%- endfor -%}

@@ -15,12 +15,15 @@
 {%- endmacro %}
 
 {% macro watermarks_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema='intermediate', identifier='audit_watermarks')) }}
+    {{ return(api.Relation.create(database=target.get('database'), schema='intermediate', identifier='audit_watermarks')) }}
 {%- endmacro %}
 
 {#- on-run-start: the table of watermarks exists before any model reads it (a warehouse built
     before fingerprints were recorded gains the column: its models rebuild in full once). -#}
 {% macro create_watermarks_table() -%}
+    {{ return(adapter.dispatch('create_watermarks_table', 'signal_audit')()) }}
+{%- endmacro %}
+{% macro default__create_watermarks_table() -%}
     {%- set relation = watermarks_relation() -%}
     {%- do adapter.create_schema(relation) -%}
     create table if not exists {{ relation }} (
@@ -32,6 +35,9 @@
 
 {#- post-hook of every model: this run is its new watermark, built with these inputs. -#}
 {% macro record_watermark() -%}
+    {{ return(adapter.dispatch('record_watermark', 'signal_audit')()) }}
+{%- endmacro %}
+{% macro default__record_watermark() -%}
     delete from {{ watermarks_relation() }} where model_name = '{{ this.identifier }}';
     insert into {{ watermarks_relation() }} (model_name, built_at, fingerprint)
     values ('{{ this.identifier }}', {{ audit_run_at() }}, '{{ node_fingerprint(model.unique_id) if execute else '' }}')
@@ -79,6 +85,9 @@
 {#- pre-hook of a daily mart: take out the days about to be rebuilt first, so a day left with
     no row at all does not keep its old one. -#}
 {% macro delete_changed_days(day_kind) -%}
+    {{ return(adapter.dispatch('delete_changed_days', 'signal_audit')(day_kind)) }}
+{%- endmacro %}
+{% macro default__delete_changed_days(day_kind) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where report_date in ({{ changed_days(day_kind) }})
     {%- endif -%}

@@ -21,7 +21,7 @@
     {%- if execute -%}
         {#- seeds live in the `reference` schema (dbt_project.yml) -#}
         {%- set relation = api.Relation.create(
-            database=target.database, schema=generate_schema_name('reference', none) | trim, identifier='match_keys'
+            database=target.get('database'), schema=generate_schema_name('reference', none) | trim, identifier='match_keys'
         ) -%}
         {%- for row in run_query(
             "select platform, native_key, match_key from " ~ relation ~ " order by platform, native_key"

@@ -2,6 +2,9 @@
     On a fresh warehouse that says in one sentence what to do, instead of an error per staging
     model and a skip for everything after. -#}
 {% macro require_loaded_data() -%}
+    {{ return(adapter.dispatch('require_loaded_data', 'signal_audit')()) }}
+{%- endmacro %}
+{% macro default__require_loaded_data() -%}
     {%- if execute -%}
         {%- set wanted, missing = [], [] -%}
         {%- for unique_id in selected_resources -%}

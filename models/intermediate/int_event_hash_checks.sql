@@ -6,6 +6,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
+    partition_by=keyed_partition_by('event_date'),
     unique_key='event_key',
     on_schema_change='sync_all_columns',
 ) }}

@@ -9,6 +9,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
+    partition_by=keyed_partition_by('created_date'),
     unique_key='order_id',
     on_schema_change='sync_all_columns',
 ) }}

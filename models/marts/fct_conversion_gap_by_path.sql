@@ -3,7 +3,8 @@
     no path, so there is no platform count here. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy=daily_mart_strategy(),
+    partition_by=daily_mart_partition_by(),
     on_schema_change='fail',
     pre_hook="{{ delete_changed_days('order') }}",
 ) }}

@@ -2,7 +2,8 @@
     platform reported, per reporting day and platform. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy=daily_mart_strategy(),
+    partition_by=daily_mart_partition_by(),
     on_schema_change='fail',
     pre_hook="{{ delete_changed_days('order') }}",
 ) }}

@@ -4,7 +4,8 @@
     sent (seeds/platforms.csv max_event_age_days: Meta 7, Snap 37). -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy=daily_mart_strategy(),
+    partition_by=daily_mart_partition_by(),
     on_schema_change='fail',
     pre_hook="{{ delete_changed_days('event') }}",
 ) }}

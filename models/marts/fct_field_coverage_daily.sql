@@ -2,7 +2,8 @@
     per event day, platform and event name. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy=daily_mart_strategy(),
+    partition_by=daily_mart_partition_by(),
     on_schema_change='fail',
     pre_hook="{{ delete_changed_days('event') }}",
 ) }}

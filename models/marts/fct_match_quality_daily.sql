@@ -4,7 +4,8 @@
     the privacy and correctness findings (plaintext PII, hashes that don't match the backend). -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy=daily_mart_strategy(),
+    partition_by=daily_mart_partition_by(),
     on_schema_change='fail',
     pre_hook="{{ delete_changed_days('event') }}",
 ) }}
