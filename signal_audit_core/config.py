@@ -23,8 +23,8 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = Path("warehouse") / "signal_audit.duckdb"
 WAREHOUSE_ENV = "SIGNAL_AUDIT_WAREHOUSE"
-# The engines an audit runs on (signal_audit_core/targets.py); `spark` will join them.
-TARGETS = ("duckdb", "postgres")
+# The engines an audit runs on (signal_audit_core/targets.py); on `spark`, load and build only.
+TARGETS = ("duckdb", "postgres", "spark")
 TARGET_ENV = "SIGNAL_AUDIT_TARGET"
 
 # The contract's order columns; the user's mapping renames their export's columns to these.
