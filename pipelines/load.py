@@ -87,7 +87,9 @@ def run_load(
     kept failing after its retries (what other inputs held is loaded); WarehouseBusy when the
     DuckDB file is in use. `now` (default: the clock) dates Meta's quality snapshots. `target`
     (default: the one `config` names) is where the raw tables land; the file manifest and the
-    landed log lines are read there through dlt's sql_client, so every engine loads alike.
+    landed log lines are read there through dlt's sql_client (on a Spark lake, which has none,
+    through an in-memory DuckDB over its Parquet: signal_audit_core/lake.py), so every engine
+    loads alike.
     """
     files = {
         "orders": expand(config.inputs.orders, "orders"),
