@@ -440,11 +440,12 @@ class SparkTarget(Target):
         return {SPARK_DIR_ENV: str(self.spark_dir.resolve()), RAW_LAKE_ENV: str(self.lake.resolve())}
 
 
-def spark_target(base: Path) -> SparkTarget:
-    """The Spark folders: SIGNAL_AUDIT_SPARK_DIR (default `<base>/spark`), SIGNAL_AUDIT_RAW_LAKE
-    (default `<spark dir>/lake`); `base` is the warehouse file's folder."""
+def spark_target(base: Path, lake: Path | None = None) -> SparkTarget:
+    """The Spark folders: SIGNAL_AUDIT_SPARK_DIR (default `<base>/spark`), and the lake: `lake`
+    (the settings' `spark_lake:`), else SIGNAL_AUDIT_RAW_LAKE, else `<spark dir>/lake`; `base` is
+    the warehouse file's folder."""
     spark_dir = Path(os.environ.get(SPARK_DIR_ENV) or base / "spark").absolute()
-    lake = Path(os.environ.get(RAW_LAKE_ENV) or spark_dir / "lake").absolute()
+    lake = Path(lake or os.environ.get(RAW_LAKE_ENV) or spark_dir / "lake").absolute()
     return SparkTarget(spark_dir=spark_dir, lake=lake)
 
 
@@ -462,7 +463,7 @@ def target_of(config: Config) -> Target:
     if name == "postgres":
         return postgres_target(config.warehouse.parent)
     if name == "spark":
-        return spark_target(config.warehouse.parent)
+        return spark_target(config.warehouse.parent, config.spark_lake)
     raise ConfigError(f"unknown target '{name}'; choose from {', '.join(TARGETS)}")
 
 

@@ -26,7 +26,7 @@ from test_landing_postgres import EMAIL, ORDER_HEADER, _sorted, compared, duckdb
 from test_landing_postgres import shop as shop  # noqa: F401  (the fixture: the messy demo shop and its bad files)
 
 from pipelines.load import run_load
-from signal_audit_core.config import Config, ConfigError
+from signal_audit_core.config import Config, ConfigError, load_config
 from signal_audit_core.targets import SparkTarget, TargetUnsupported, target_of
 
 DUCK_TYPES = {"VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP WITH TIME ZONE"}
@@ -191,6 +191,13 @@ def test_the_spark_target_names_its_folders_and_refuses_the_readers(tmp_path, mo
                                 "SIGNAL_AUDIT_RAW_LAKE": str(tmp_path / "w" / "spark" / "lake")}
     monkeypatch.setenv("SIGNAL_AUDIT_RAW_LAKE", str(tmp_path / "elsewhere"))
     assert target_of(Config(warehouse=tmp_path / "audit.duckdb", target="spark")).lake == tmp_path / "elsewhere"
+    # the settings file's `spark_lake:` (relative to the file) comes first
+    (tmp_path / "signal_audit.yml").write_text("target: spark\nspark_lake: lakes/shop\n")
+    config = load_config(tmp_path / "signal_audit.yml")
+    assert target_of(config).lake == tmp_path / "lakes" / "shop"
+    (tmp_path / "signal_audit.yml").write_text("spark_lake: 3\n")
+    with pytest.raises(ConfigError, match="spark_lake must be the path of a folder"):
+        load_config(tmp_path / "signal_audit.yml")
 
     with pytest.raises(TargetUnsupported, match="not supported on the spark target yet"), target.connect():
         pass
