@@ -87,7 +87,9 @@ def run_load(
     kept failing after its retries (what other inputs held is loaded); WarehouseBusy when the
     DuckDB file is in use. `now` (default: the clock) dates Meta's quality snapshots. `target`
     (default: the one `config` names) is where the raw tables land; the file manifest and the
-    landed log lines are read there through dlt's sql_client, so every engine loads alike.
+    landed log lines are read there through dlt's sql_client (on a Spark lake, which has none,
+    through an in-memory DuckDB over its Parquet: signal_audit_core/lake.py), so every engine
+    loads alike.
     """
     files = {
         "orders": expand(config.inputs.orders, "orders"),
@@ -131,6 +133,9 @@ def run_load(
             raise cause from None
         raise
     load_id = info.loads_ids[-1]
+    # on a Parquet lake dlt appended what it merges elsewhere: the latest row per key is kept now,
+    # before the manifest says the files are loaded
+    target.settle(pipeline, load_id)
     # A file read again replaces what earlier loads rejected of it (its fixed lines now load);
     # exports are read in full on every run.
     reread = {**files, "platform_report_exports": [p for _, paths in exports for p in paths]}
@@ -143,9 +148,9 @@ def run_load(
 
     if runs:
         sources_pipeline = _pipeline(SOURCES_PIPELINE_NAME, target)
-        _finish_pending(sources_pipeline)
+        _finish_pending(sources_pipeline, target)
         for run in runs:
-            load_id = _run_source(sources_pipeline, run, target.loader_file_format) or load_id
+            load_id = _run_source(sources_pipeline, run, target) or load_id
             for name, t in run.tallies.items():
                 counts[name] = SourceCounts.of(t)
             report_files.update({name: (where,) for name, where in run.locations.items()})
@@ -168,10 +173,16 @@ def _pipeline(name: str, target: Target | Path) -> dlt.Pipeline:
 
 class _ChosenFileFormat(logging.Filter):
     """dlt warns, table by table on every load, that Arrow reaches PostgreSQL as INSERT
-    statements ("This will degrade performance"): the target chose it (targets.py says why)."""
+    statements ("This will degrade performance"), and that a Parquet lake gets appends where a
+    merge was asked ("Falling back to `append`", and so its "dedup_sort" hint "will be ignored"):
+    the target chose the first (targets.py says why) and does the second's merge itself
+    (Target.settle, which applies dedup_sort)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "ArrowToInsertValuesWriter" not in record.getMessage()
+        message = record.getMessage()
+        appended = "Falling back to `append`" in message or (
+            '"dedup_sort" column hint' in message and 'write disposition "append"' in message)
+        return "ArrowToInsertValuesWriter" not in message and not appended
 
 
 def _landed_lines(target: Target) -> Landed:
@@ -190,7 +201,7 @@ def _landed_lines(target: Target) -> Landed:
     return landed
 
 
-def _finish_pending(pipeline: dlt.Pipeline) -> None:
+def _finish_pending(pipeline: dlt.Pipeline, target: Target) -> None:
     """Load what an earlier run extracted but did not load (it died in normalize or load).
 
     Its incremental cursors already moved past that data, so dropping it would lose rows;
@@ -200,10 +211,12 @@ def _finish_pending(pipeline: dlt.Pipeline) -> None:
     if pipeline.has_pending_data:
         log.warning("%s: loading what an interrupted earlier run left pending", pipeline.pipeline_name)
         with dlt.config.values(LOAD_CONFIG):
-            pipeline.run()
+            info = pipeline.run()
+        if info.loads_ids:
+            target.settle(pipeline, info.loads_ids[-1])
 
 
-def _run_source(pipeline: dlt.Pipeline, run: SourceRun, loader_file_format: Any = None) -> str | None:
+def _run_source(pipeline: dlt.Pipeline, run: SourceRun, target: Target) -> str | None:
     """One source system's resources in one dlt run; its faults become one SourceError.
 
     A run that fails while extracting loads nothing and keeps the last good cursor, so the
@@ -212,7 +225,7 @@ def _run_source(pipeline: dlt.Pipeline, run: SourceRun, loader_file_format: Any 
     source = dlt.source(name=SOURCES_PIPELINE_NAME, max_table_nesting=0)(lambda: run.resources)()
     try:
         with dlt.config.values(LOAD_CONFIG):
-            info = pipeline.run(source, loader_file_format=loader_file_format)
+            info = pipeline.run(source, loader_file_format=target.loader_file_format)
     except PipelineStepFailed as exc:
         error = explain(exc, run.system, run.secrets, run.refusal or (lambda response: None),
                         run.attempts, run.retryable)
@@ -223,7 +236,10 @@ def _run_source(pipeline: dlt.Pipeline, run: SourceRun, loader_file_format: Any 
         if exc.step == "extract":
             pipeline.abort_packages()  # nothing of a half-read source is loaded
         raise type(error)(scrub(str(error), run.secrets)) from None
-    return info.loads_ids[-1] if info.loads_ids else None
+    if not info.loads_ids:
+        return None
+    target.settle(pipeline, info.loads_ids[-1])
+    return info.loads_ids[-1]
 
 
 def _database_error(exc: BaseException, run: SourceRun) -> SourceError | None:

@@ -10,6 +10,7 @@ ends in one sentence on stderr and an exit code, never a traceback (`--debug` sh
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import os
 import re
@@ -30,7 +31,7 @@ from signal_audit_core.config import (
     InputsConfig,
     load_config,
 )
-from signal_audit_core.targets import Target, target_of
+from signal_audit_core.targets import Target, TargetUnsupported, target_of
 from signal_audit_core.warehouse import WarehouseBusy, in_use, is_lock_conflict
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_USAGE, EXIT_STAGE_FAILED = 0, 1, 2, 3
@@ -202,7 +203,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     target = target_of(config)
     with target.hold():
         _build(config, target, full_refresh=args.full_refresh)
-        _warn_no_data(target)
+        with contextlib.suppress(TargetUnsupported):  # Python cannot read the marts there yet (Spark)
+            _warn_no_data(target)
     return EXIT_OK
 
 
@@ -563,9 +565,10 @@ def _parser() -> argparse.ArgumentParser:
             )
             p.add_argument(
                 "--target", choices=TARGETS, metavar="ENGINE",
-                help="where the audit lands and builds: duckdb (default, the --warehouse file) or postgres "
-                     "(the database dlt's DESTINATION__POSTGRES__CREDENTIALS__* settings name; "
-                     "docs/engines.md); or $SIGNAL_AUDIT_TARGET",
+                help="where the audit lands and builds: duckdb (default, the --warehouse file), postgres "
+                     "(the database dlt's DESTINATION__POSTGRES__CREDENTIALS__* settings name) or spark "
+                     "(load and build only: Parquet in $SIGNAL_AUDIT_RAW_LAKE, dbt-spark; docs/engines.md); "
+                     "or $SIGNAL_AUDIT_TARGET",
             )
         return p
 

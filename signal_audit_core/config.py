@@ -23,8 +23,8 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = Path("warehouse") / "signal_audit.duckdb"
 WAREHOUSE_ENV = "SIGNAL_AUDIT_WAREHOUSE"
-# The engines an audit runs on (signal_audit_core/targets.py); `spark` will join them.
-TARGETS = ("duckdb", "postgres")
+# The engines an audit runs on (signal_audit_core/targets.py); on `spark`, load and build only.
+TARGETS = ("duckdb", "postgres", "spark")
 TARGET_ENV = "SIGNAL_AUDIT_TARGET"
 
 # The contract's order columns; the user's mapping renames their export's columns to these.
@@ -181,6 +181,8 @@ class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     platform_reports: PlatformReportsConfig = field(default_factory=PlatformReportsConfig)
     target: str = "duckdb"  # one of TARGETS
+    # the Spark target's lake folder (`spark_lake:`); None: $SIGNAL_AUDIT_RAW_LAKE, else <spark dir>/lake
+    spark_lake: Path | None = None
 
     @property
     def has_inputs(self) -> bool:
@@ -343,7 +345,8 @@ def load_config(path: Path | None = None, warehouse: Path | None = None, target:
         if not isinstance(raw, dict):
             raise ConfigError(f"config file {path} must hold a mapping of settings")
         base = path.resolve().parent
-    unknown = set(raw) - {"warehouse", "target", "inputs", "orders", "audit", "sources", "platform_reports"}
+    unknown = set(raw) - {"warehouse", "target", "inputs", "orders", "audit", "sources", "platform_reports",
+                          "spark_lake"}
     if unknown:
         raise ConfigError(f"unknown section(s) in {path}: {', '.join(sorted(unknown))}")
 
@@ -382,11 +385,15 @@ def load_config(path: Path | None = None, warehouse: Path | None = None, target:
             warehouse = Path(os.environ[WAREHOUSE_ENV])
         else:
             warehouse = DEFAULT_WAREHOUSE
+    lake = raw.get("spark_lake")
+    if lake is not None and not (isinstance(lake, str) and lake.strip()):
+        raise ConfigError(f"spark_lake must be the path of a folder, got {lake!r}")
     target = target or raw.get("target") or os.environ.get(TARGET_ENV) or "duckdb"
     if target not in TARGETS:
         raise ConfigError(f"unknown target {target!r}; choose from {', '.join(TARGETS)}")
     return Config(warehouse=warehouse.resolve(), inputs=inputs, orders=orders, audit=audit,
-                  sources=sources, platform_reports=platform_reports, target=target)
+                  sources=sources, platform_reports=platform_reports, target=target,
+                  spark_lake=(base / lake).resolve() if lake else None)
 
 
 def parse_sources(raw: Any) -> SourcesConfig:

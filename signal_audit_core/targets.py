@@ -16,8 +16,14 @@ connection (`connect`), in SQL every engine speaks, and one GX datasource (`gx_d
   lock live in a local folder named for host, port and database, in the warehouse's folder
   (`warehouse/` by default); dlt also keeps its state in the database, so a fresh machine
   resumes from there.
-- `spark` (not yet): dlt's filesystem destination writing Parquet into a lake folder, and
-  dbt-spark reading it; a subclass of Target beside these two.
+- `spark`: dlt's filesystem destination writing Parquet into a lake folder (SIGNAL_AUDIT_RAW_LAKE,
+  default `<spark dir>/lake`; the spark dir is SIGNAL_AUDIT_SPARK_DIR, default `spark/` beside
+  the warehouse file: warehouse/spark), `<lake>/raw/<table>/*.parquet`, which dbt-spark registers
+  as tables (macros/engines/spark.sql). There is no SQL engine to ask: the loader's small reads
+  and writes go to an in-memory DuckDB over the lake's Parquet (signal_audit_core/lake.py), and
+  the tables merged on a key elsewhere are kept to their latest row per key after each load
+  (`settle`). State and lock live in the spark dir. The stages after the build (checks,
+  report, scorecard, export, history) do not run on it yet: `connect` and `gx_datasource` refuse.
 
 DuckDB-specific code lives in DuckDBTarget (and signal_audit_core/warehouse.py: the file, its
 lock, read-only connections), PostgreSQL's in PostgresTarget: the loader, the readers and the
@@ -46,14 +52,17 @@ if TYPE_CHECKING:
     import sqlalchemy
     from dlt.destinations.sql_client import SqlClientBase
 
-__all__ = ["TARGETS", "DuckDBTarget", "GxDatasource", "PostgresTarget", "Target", "TargetUnsupported", "as_target",
-           "target_of"]
+__all__ = ["TARGETS", "DuckDBTarget", "GxDatasource", "PostgresTarget", "SparkTarget", "Target", "TargetUnsupported",
+           "as_target", "target_of"]
 
 DATASET = "raw"
 
 # dlt's names for the postgres destination's settings; dbt's profile reads the same env vars
 POSTGRES_ENV = "DESTINATION__POSTGRES__CREDENTIALS"
 POSTGRES_FIELDS = ("host", "port", "username", "password", "database")
+# the Spark target's folders (profiles.yml's `spark` output reads the same env vars)
+SPARK_DIR_ENV = "SIGNAL_AUDIT_SPARK_DIR"
+RAW_LAKE_ENV = "SIGNAL_AUDIT_RAW_LAKE"
 
 
 class TargetUnsupported(ConfigError):
@@ -79,7 +88,7 @@ class GxDatasource:
 
 
 class Target(ABC):
-    """An engine the audit runs on. Subclasses: DuckDBTarget, PostgresTarget."""
+    """An engine the audit runs on. Subclasses: DuckDBTarget, PostgresTarget, SparkTarget."""
 
     name: ClassVar[str]
     # the output of profiles.yml (`dbt build --target <dbt_target>`)
@@ -124,6 +133,11 @@ class Target(ABC):
         destination = self.destination()
         config = destination.spec()._bind_dataset_name(DATASET)
         return destination.client(Schema(DATASET), config).sql_client
+
+    def settle(self, pipeline: dlt.Pipeline, load_id: str) -> None:
+        """After each dlt load into the target (`load_id`): what the destination could not do
+        itself. Nothing on an engine that merges (DuckDB, PostgreSQL)."""
+        return
 
     @property
     def duckdb_file(self) -> Path | None:
@@ -327,6 +341,114 @@ class PostgresTarget(Target):
         return {f"{POSTGRES_ENV}__{name.upper()}": values[name] for name in POSTGRES_FIELDS}
 
 
+@dataclass(frozen=True)
+class SparkTarget(Target):
+    """Apache Spark (dbt-spark, session method): raw lands as Parquet in `lake` (dlt's filesystem
+    destination), dbt builds in `spark_dir` (its metastore and managed tables, profiles.yml)."""
+
+    spark_dir: Path
+    lake: Path
+
+    name: ClassVar[str] = "spark"
+    dbt_target: ClassVar[str] = "spark"
+    # plain Parquet: what Spark reads without jars (Delta and Iceberg come from Maven)
+    loader_file_format: ClassVar[str | None] = "parquet"
+
+    @property
+    def label(self) -> str:
+        return f"Spark at {self.spark_dir} (raw: Parquet in {self.raw})"
+
+    @property
+    def raw(self) -> Path:
+        """The folder of the raw tables (dlt's dataset folder)."""
+        return self.lake / DATASET
+
+    @property
+    def home(self) -> Path:
+        return self.spark_dir
+
+    @property
+    def state_dir(self) -> Path:
+        # named for the lake: two lakes built from one spark dir never share dlt's state
+        return self.spark_dir / ".dlt_pipelines" / _safe(str(self.lake))[-120:]
+
+    def destination(self) -> Any:
+        import dlt
+
+        return dlt.destinations.filesystem(bucket_url=self.lake.resolve().as_uri())
+
+    def sql_client(self) -> Any:
+        """Not dlt's (a filesystem destination has none): an in-memory DuckDB over the lake's
+        Parquet, with the same `execute_sql`/`begin_transaction` (signal_audit_core/lake.py)."""
+        from signal_audit_core.lake import LakeClient
+
+        return LakeClient(self.raw)
+
+    def settle(self, pipeline: dlt.Pipeline, load_id: str) -> None:
+        """dlt appends where it merges elsewhere (no merge on plain Parquet): keep each merged
+        table's latest row per key, as a merge would have left it."""
+        from signal_audit_core.lake import keep_latest
+
+        for table in pipeline.default_schema.data_tables():
+            table_name = table["name"]
+            columns = table.get("columns", {})
+            if columns and not any((self.raw / table_name).glob("*.parquet")):
+                self._write_empty(pipeline, table_name, columns)  # Spark cannot register a folder without one
+            if table.get("write_disposition") != "merge":
+                continue
+            keys = [name for name, column in columns.items() if column.get("primary_key")]
+            if keys:
+                sorts = [(name, str(column["dedup_sort"])) for name, column in columns.items()  # type: ignore[typeddict-item]
+                         if column.get("dedup_sort")]
+                keep_latest(self.raw, table_name, keys, sorts, f"{load_id}.merged")
+
+    def _write_empty(self, pipeline: dlt.Pipeline, table_name: str, columns: Any) -> None:
+        """An empty Parquet file with the table's columns, as dlt writes for an empty chunk."""
+        import pyarrow.parquet as pq
+        from dlt.common.libs.pyarrow import columns_to_arrow
+
+        schema = columns_to_arrow(columns, self.destination().capabilities(), "UTC")
+        (self.raw / table_name).mkdir(parents=True, exist_ok=True)
+        pq.write_table(schema.empty_table(), self.raw / table_name / "empty.parquet")
+
+    @contextmanager
+    def connect(self, write: bool = False) -> Iterator[sqlalchemy.Connection]:
+        raise self.unsupported("reading the marts (check, report, scorecard, export, run history)")
+        yield  # pragma: no cover
+
+    def gx_datasource(self) -> GxDatasource:
+        raise self.unsupported("the checks (Great Expectations)")
+
+    @contextmanager
+    def hold(self, write: bool = True) -> Iterator[None]:
+        # one run at a time from this machine: Spark's metastore (embedded Derby) takes one
+        # process, and a load rewrites the merged tables' folders
+        with flock(self.home / "run.lock", write, WarehouseBusy(
+                f"{self.label} is in use by another signal-audit run on this machine; try again when it ends")):
+            yield
+
+    def ensure_writable(self) -> None:
+        for folder in (self.spark_dir, self.lake):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"cannot create {folder}: {exc.strerror}") from None
+            if not os.access(folder, os.W_OK):
+                raise ConfigError(f"{folder} is not writable")
+
+    def dbt_env(self) -> dict[str, str]:
+        return {SPARK_DIR_ENV: str(self.spark_dir.resolve()), RAW_LAKE_ENV: str(self.lake.resolve())}
+
+
+def spark_target(base: Path, lake: Path | None = None) -> SparkTarget:
+    """The Spark folders: SIGNAL_AUDIT_SPARK_DIR (default `<base>/spark`), and the lake: `lake`
+    (the settings' `spark_lake:`), else SIGNAL_AUDIT_RAW_LAKE, else `<spark dir>/lake`; `base` is
+    the warehouse file's folder."""
+    spark_dir = Path(os.environ.get(SPARK_DIR_ENV) or base / "spark").absolute()
+    lake = Path(lake or os.environ.get(RAW_LAKE_ENV) or spark_dir / "lake").absolute()
+    return SparkTarget(spark_dir=spark_dir, lake=lake)
+
+
 def as_target(where: Target | Path) -> Target:
     """`where` as a target: a path is a DuckDB warehouse file (what the stages took before
     there were targets, and what tests and scripts still pass)."""
@@ -340,6 +462,8 @@ def target_of(config: Config) -> Target:
         return DuckDBTarget(config.warehouse)
     if name == "postgres":
         return postgres_target(config.warehouse.parent)
+    if name == "spark":
+        return spark_target(config.warehouse.parent, config.spark_lake)
     raise ConfigError(f"unknown target '{name}'; choose from {', '.join(TARGETS)}")
 
 

@@ -131,19 +131,24 @@
 
 {#- ---------------------------------------------------------------- preflight.sql -#}
 
-{#- The raw data is Parquet files in a lake folder, one folder per raw table (dlt's filesystem
-    destination; tests/python/export_raw_lake.py until then): each table the project reads is
-    registered as an external Parquet table raw.<table> over its folder, then the preflight
-    checks as everywhere. Registration is idempotent and cheap; a new process lists the
-    folders again, so files landed since the last build are read. -#}
+{#- The raw data is Parquet files in a lake folder, written by dlt's filesystem destination
+    (`signal-audit load --target spark`; signal_audit_core/lake.py): dlt's dataset folder `raw`
+    holds one folder per table, <lake>/raw/<table>/<load_id>.<file_id>.parquet (dlt's own
+    _dlt_* tables beside them are JSONL and are not registered). Each table the project reads
+    is registered as an external Parquet table raw.<table> over its folder, then the preflight
+    checks as everywhere. It is dropped and registered again on every build (metadata only:
+    the files stay), so a column a later load added is read, and a new process lists the
+    folders again, so files landed since the last build are read. Every load writes a file for
+    every table, empty if need be (Spark cannot infer the columns of an empty folder). -#}
 {% macro spark__require_loaded_data() -%}
     {%- if execute -%}
         {%- set lake = env_var('SIGNAL_AUDIT_RAW_LAKE', env_var('SIGNAL_AUDIT_SPARK_DIR', 'warehouse/spark') ~ '/lake') -%}
         {%- do run_query('create database if not exists raw') -%}
         {%- for source in graph.sources.values() if source.schema == 'raw' -%}
+            {%- do run_query('drop table if exists raw.' ~ source.identifier) -%}
             {%- do run_query(
-                "create table if not exists raw." ~ source.identifier
-                ~ " using parquet location '" ~ lake ~ "/" ~ source.identifier ~ "'") -%}
+                "create table raw." ~ source.identifier
+                ~ " using parquet location '" ~ lake ~ "/raw/" ~ source.identifier ~ "'") -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return(default__require_loaded_data()) }}

@@ -1,7 +1,8 @@
 """Export the raw schema of a DuckDB warehouse to a Parquet lake: one folder per table,
-<lake>/<table>/part-0.parquet, the shape Spark reads as an external Parquet table
-(macros/engines/spark.sql: register_raw_lake). A stand-in until dlt's filesystem destination
-lands the raw data as Parquet directly.
+<lake>/raw/<table>/part-0.parquet, the layout of dlt's filesystem destination, which Spark
+reads as external Parquet tables (macros/engines/spark.sql: spark__require_loaded_data). The
+CLI lands that lake itself (`signal-audit load --target spark`); this copies a DuckDB
+warehouse's raw data there, for comparing builds.
 
     python tests/python/export_raw_lake.py WAREHOUSE.duckdb LAKE_DIR
 """
@@ -18,15 +19,15 @@ import duckdb
 def export_raw(warehouse: Path, lake: Path) -> list[str]:
     if lake.exists():
         shutil.rmtree(lake)
-    lake.mkdir(parents=True)
+    (lake / "raw").mkdir(parents=True)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         tables = [r[0] for r in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'raw' order by table_name").fetchall()]
         for table in tables:
-            (lake / table).mkdir()
+            (lake / "raw" / table).mkdir()
             # microsecond timestamps: Spark reads Parquet TIMESTAMP(MICROS, UTC) as timestamp
-            con.execute(f"copy (select * from raw.\"{table}\") to '{lake / table / 'part-0.parquet'}' "
+            con.execute(f"copy (select * from raw.\"{table}\") to '{lake / 'raw' / table / 'part-0.parquet'}' "
                         "(format parquet)")
     finally:
         con.close()
