@@ -15,7 +15,7 @@
     Seeds do not read data, so their rows are compared without the loads. -#}
 
 {% macro build_state_relation() -%}
-    {{ return(api.Relation.create(database=target.get('database'), schema='intermediate', identifier='audit_build_state')) }}
+    {{ return(api.Relation.create(database=target.get('database'), schema=audit_schema('intermediate'), identifier='audit_build_state')) }}
 {%- endmacro %}
 
 {#- The nodes `dbt build` runs (unit tests aside: audits leave them to the test suite). -#}
@@ -46,14 +46,14 @@
 {% macro default__loads_state() -%}
     {%- set tables = run_query(
         "select table_name, max(case when column_name = '_dlt_load_id' then 1 else 0 end) "
-        ~ "from information_schema.columns where table_schema = 'raw' and table_catalog = '"
+        ~ "from information_schema.columns where table_schema = '" ~ raw_schema() ~ "' and table_catalog = '"
         ~ target.database ~ "' and table_name not like '#_dlt%' escape '#' group by table_name order by table_name"
     ) -%}
     {%- set counts = [] -%}
     {%- for row in tables -%}
         {%- do counts.append("select '" ~ row[0] ~ "' || ' ' || count(*) || ' ' || "
                              ~ ("coalesce(max(_dlt_load_id), '')" if row[1] == 1 else "''")
-                             ~ " from raw." ~ adapter.quote(row[0])) -%}
+                             ~ " from " ~ adapter.quote(raw_schema()) ~ "." ~ adapter.quote(row[0])) -%}
     {%- endfor -%}
     {%- set parts = run_query(counts | join(' union all ')).columns[0].values() | sort if counts else [] -%}
     {%- do return(local_md5(parts | join('\n'))) -%}
@@ -96,8 +96,9 @@
     "stale_nodes": n}, comparing the recorded states with the project and loads as they are. -#}
 {% macro audit_build_state() -%}
     {%- set recorded = {} -%}
-    {%- if adapter.get_relation(target.get('database'), 'intermediate', 'audit_build_state') is not none -%}
-        {%- for row in run_query("select node_id, node_state, loads_state from " ~ build_state_relation()) -%}
+    {%- set relation = build_state_relation() -%}
+    {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none -%}
+        {%- for row in run_query("select node_id, node_state, loads_state from " ~ relation) -%}
             {%- do recorded.update({row[0]: (row[1], row[2])}) -%}
         {%- endfor -%}
     {%- endif -%}

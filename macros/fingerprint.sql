@@ -71,7 +71,7 @@
     {%- for name in modules.re.findall("(\w+)\s*\(", code) | unique -%}
         {%- set candidate = context.get(name) -%}
         {%- if name not in found and candidate is not none and candidate.macro is defined
-               and candidate.macro.package_name == project_name -%}
+               and candidate.macro.package_name == 'signal_audit' -%}
             {%- do found.append(name) -%}
             {%- do project_macros_called(candidate.macro.macro_sql, found) -%}
         {%- endif -%}

@@ -15,7 +15,7 @@
 {%- endmacro %}
 
 {% macro watermarks_relation() -%}
-    {{ return(api.Relation.create(database=target.get('database'), schema='intermediate', identifier='audit_watermarks')) }}
+    {{ return(api.Relation.create(database=target.get('database'), schema=audit_schema('intermediate'), identifier='audit_watermarks')) }}
 {%- endmacro %}
 
 {#- on-run-start: the table of watermarks exists before any model reads it (a warehouse built

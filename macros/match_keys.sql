@@ -19,9 +19,9 @@
 {% macro match_key_seed_rows() -%}
     {%- set rows = [] -%}
     {%- if execute -%}
-        {#- seeds live in the `reference` schema (dbt_project.yml) -#}
+        {#- seeds live in the `reference` schema (dbt_project.yml), named as the root project names it -#}
         {%- set relation = api.Relation.create(
-            database=target.get('database'), schema=generate_schema_name('reference', none) | trim, identifier='match_keys'
+            database=target.get('database'), schema=audit_schema('reference'), identifier='match_keys'
         ) -%}
         {%- for row in run_query(
             "select platform, native_key, match_key from " ~ relation ~ " order by platform, native_key"

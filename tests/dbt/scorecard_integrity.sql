@@ -7,7 +7,7 @@
 {%- set causes = ref('rpt_check_causes') -%}
 {%- set assertions = [] -%}
 {%- if execute -%}
-    {%- set parents = graph.nodes['model.' ~ project_name ~ '.rpt_signal_scorecard'].depends_on.nodes -%}
+    {%- set parents = graph.nodes['model.signal_audit.rpt_signal_scorecard'].depends_on.nodes -%}
     {%- for unique_id in parents | sort if unique_id.split('.')[-1].startswith('check__') -%}
         {%- set node = graph.nodes[unique_id] -%}
         {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
