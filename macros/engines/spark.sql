@@ -143,11 +143,15 @@
 {% macro spark__require_loaded_data() -%}
     {%- if execute -%}
         {%- set lake = env_var('SIGNAL_AUDIT_RAW_LAKE', env_var('SIGNAL_AUDIT_SPARK_DIR', 'warehouse/spark') ~ '/lake') -%}
-        {%- do run_query('create database if not exists raw') -%}
-        {%- for source in graph.sources.values() if source.schema == 'raw' -%}
-            {%- do run_query('drop table if exists raw.' ~ source.identifier) -%}
+        {#- the lake's folder is dlt's dataset `raw`; the tables go where the source says
+            (var signal_audit_raw_schema, macros/schemas.sql) -#}
+        {%- set schema = raw_schema() -%}
+        {%- do run_query('create database if not exists ' ~ schema) -%}
+        {%- for source in graph.sources.values()
+               if source.package_name == 'signal_audit' and source.source_name == 'raw' -%}
+            {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ source.identifier) -%}
             {%- do run_query(
-                "create table raw." ~ source.identifier
+                "create table " ~ schema ~ "." ~ source.identifier
                 ~ " using parquet location '" ~ lake ~ "/raw/" ~ source.identifier ~ "'") -%}
         {%- endfor -%}
     {%- endif -%}
@@ -205,22 +209,23 @@
 
 {#- ---------------------------------------------------------------- build_state.sql -#}
 
-{#- No information_schema: the raw tables are the registered ones (raw.*), their columns read
+{#- No information_schema: the raw tables are the registered ones (raw_schema()), their columns read
     through the adapter. -#}
 {% macro spark__loads_state() -%}
     {%- set counts = [] -%}
     {#- show tables lists the session's temporary views too, whatever the schema -#}
     {%- set tables = [] -%}
-    {%- for row in run_query('show tables in raw') if not row[2] -%}
+    {%- set schema = raw_schema() -%}
+    {%- for row in run_query('show tables in ' ~ schema) if not row[2] -%}
         {%- do tables.append(row[1]) -%}
     {%- endfor -%}
     {%- for table in tables | sort -%}
-        {%- set relation = api.Relation.create(schema='raw', identifier=table) -%}
+        {%- set relation = api.Relation.create(schema=schema, identifier=table) -%}
         {%- if not table.startswith('_dlt') -%}
             {%- set has_load = adapter.get_columns_in_relation(relation) | selectattr('name', 'equalto', '_dlt_load_id') | list -%}
             {%- do counts.append("select concat('" ~ relation.identifier ~ "', ' ', count(*), ' ', "
                                  ~ ("coalesce(max(_dlt_load_id), '')" if has_load else "''")
-                                 ~ ") from raw." ~ relation.identifier) -%}
+                                 ~ ") from " ~ schema ~ "." ~ relation.identifier) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- set parts = run_query(counts | join(' union all ')).columns[0].values() | sort if counts else [] -%}
