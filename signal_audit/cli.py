@@ -10,7 +10,6 @@ ends in one sentence on stderr and an exit code, never a traceback (`--debug` sh
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
 import os
 import re
@@ -31,7 +30,7 @@ from signal_audit_core.config import (
     InputsConfig,
     load_config,
 )
-from signal_audit_core.targets import Target, TargetUnsupported, target_of
+from signal_audit_core.targets import Target, target_of
 from signal_audit_core.warehouse import WarehouseBusy, in_use, is_lock_conflict
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_USAGE, EXIT_STAGE_FAILED = 0, 1, 2, 3
@@ -203,8 +202,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     target = target_of(config)
     with target.hold():
         _build(config, target, full_refresh=args.full_refresh)
-        with contextlib.suppress(TargetUnsupported):  # Python cannot read the marts there yet (Spark)
-            _warn_no_data(target)
+        _warn_no_data(target)
     return EXIT_OK
 
 
@@ -279,6 +277,7 @@ def _build(config: Config, target: Target, full_refresh: bool = False) -> None:
     from signal_audit.transform import dbt_build
 
     target.ensure_writable()
+    target.can_build()
     if not _has_loaded_data(target):
         raise ConfigError(f"the warehouse {target.label} holds no loaded data yet: run `signal-audit load` "
                           "with your inputs (or `signal-audit run`) first")
@@ -567,7 +566,7 @@ def _parser() -> argparse.ArgumentParser:
                 "--target", choices=TARGETS, metavar="ENGINE",
                 help="where the audit lands and builds: duckdb (default, the --warehouse file), postgres "
                      "(the database dlt's DESTINATION__POSTGRES__CREDENTIALS__* settings name) or spark "
-                     "(load and build only: Parquet in $SIGNAL_AUDIT_RAW_LAKE, dbt-spark; docs/engines.md); "
+                     "(Parquet in $SIGNAL_AUDIT_RAW_LAKE, dbt-spark with Java 17; docs/engines.md); "
                      "or $SIGNAL_AUDIT_TARGET",
             )
         return p

@@ -124,6 +124,7 @@ def _run_dbt_build(
                 if progress is not None:
                     progress(done, max(total, done), data.get("node_info", {}).get("node_name", ""))
         returncode = proc.wait()
+    engine.after_build(target / "manifest.json")
     if returncode == 0 and state.get("current"):
         return DbtOutcome(True, 0, (), skipped=True)
     if not results_file.exists():

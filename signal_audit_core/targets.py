@@ -23,7 +23,9 @@ connection (`connect`), in SQL every engine speaks, and one GX datasource (`gx_d
   and writes go to an in-memory DuckDB over the lake's Parquet (signal_audit_core/lake.py), and
   the tables merged on a key elsewhere are kept to their latest row per key after each load
   (`settle`). State and lock live in the spark dir. The stages after the build (checks,
-  report, scorecard, export, history) do not run on it yet: `connect` and `gx_datasource` refuse.
+  report, scorecard, export, history) read a DuckDB file of views over the Parquet files Spark
+  wrote, refreshed after each build (`after_build`, signal_audit_core/spark_catalog.py): no
+  Spark, no Java, Spark's own numbers.
 
 DuckDB-specific code lives in DuckDBTarget (and signal_audit_core/warehouse.py: the file, its
 lock, read-only connections), PostgreSQL's in PostgresTarget: the loader, the readers and the
@@ -52,8 +54,8 @@ if TYPE_CHECKING:
     import sqlalchemy
     from dlt.destinations.sql_client import SqlClientBase
 
-__all__ = ["TARGETS", "DuckDBTarget", "GxDatasource", "PostgresTarget", "SparkTarget", "Target", "TargetUnsupported",
-           "as_target", "target_of"]
+__all__ = ["TARGETS", "DuckDBTarget", "GxDatasource", "PostgresTarget", "SparkTarget", "Target", "as_target",
+           "target_of"]
 
 DATASET = "raw"
 
@@ -63,10 +65,6 @@ POSTGRES_FIELDS = ("host", "port", "username", "password", "database")
 # the Spark target's folders (profiles.yml's `spark` output reads the same env vars)
 SPARK_DIR_ENV = "SIGNAL_AUDIT_SPARK_DIR"
 RAW_LAKE_ENV = "SIGNAL_AUDIT_RAW_LAKE"
-
-
-class TargetUnsupported(ConfigError):
-    """A stage that does not (yet) run on the chosen target."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +137,16 @@ class Target(ABC):
         itself. Nothing on an engine that merges (DuckDB, PostgreSQL)."""
         return
 
+    def can_build(self) -> None:
+        """Fail fast, with one sentence, when dbt cannot build on the target from here (a missing
+        adapter or runtime)."""
+        return
+
+    def after_build(self, manifest: Path) -> None:
+        """After each dbt build on the target (`manifest`: dbt's manifest.json of it): what the
+        readers need that the build does not leave. Nothing on an engine with a SQL server."""
+        return
+
     @property
     def duckdb_file(self) -> Path | None:
         """The DuckDB file the loader's in-memory DuckDB may attach read-only (the delivery log's
@@ -167,12 +175,6 @@ class Target(ABC):
     @abstractmethod
     def dbt_env(self) -> dict[str, str]:
         """What dbt's process needs in its environment to reach the target."""
-
-    def unsupported(self, stage: str) -> TargetUnsupported:
-        return TargetUnsupported(
-            f"{stage}: not supported on the {self.name} target yet; the raw tables and dbt's models are "
-            f"in {self.label} (schemas raw, staging, intermediate, marts): query them there, or audit "
-            "with --target duckdb")
 
 
 @dataclass(frozen=True)
@@ -411,13 +413,46 @@ class SparkTarget(Target):
         (self.raw / table_name).mkdir(parents=True, exist_ok=True)
         pq.write_table(schema.empty_table(), self.raw / table_name / "empty.parquet")
 
+    @property
+    def catalog(self) -> Path:
+        """The readers' DuckDB file: views over the tables Spark wrote (signal_audit_core/spark_catalog.py)."""
+        from signal_audit_core.spark_catalog import CATALOG_FILE
+
+        return self.spark_dir / CATALOG_FILE
+
+    def can_build(self) -> None:
+        import importlib.util
+        import shutil
+
+        if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+            raise ConfigError("building on Spark needs the `spark` extra (dbt-spark, pyspark): "
+                              "run `.venv/bin/pip install -e \".[spark]\"` in the project folder")
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):  # pyspark looks there first
+            raise ConfigError("building on Spark needs Java 17: none on the PATH and JAVA_HOME is not set "
+                              "(Debian: apt-get install openjdk-17-jre-headless)")
+
+    def after_build(self, manifest: Path) -> None:
+        from signal_audit_core.spark_catalog import refresh
+
+        refresh(self.spark_dir, self.raw, manifest, self.catalog)
+
     @contextmanager
     def connect(self, write: bool = False) -> Iterator[sqlalchemy.Connection]:
-        raise self.unsupported("reading the marts (check, report, scorecard, export, run history)")
-        yield  # pragma: no cover
+        from signal_audit_core.warehouse import sqlalchemy_connection
+
+        self._require_catalog()
+        with sqlalchemy_connection(self.catalog, write) as connection:
+            yield connection
 
     def gx_datasource(self) -> GxDatasource:
-        raise self.unsupported("the checks (Great Expectations)")
+        self._require_catalog()
+        return GxDatasource(f"duckdb:///${{{WAREHOUSE_ENV}}}", {"connect_args": {"read_only": True}},
+                            {WAREHOUSE_ENV: str(self.catalog.resolve())}, persist_connection=True)
+
+    def _require_catalog(self) -> None:
+        if not self.catalog.exists():
+            raise ConfigError(f"no models built on {self.label} yet: run `signal-audit build --target spark` "
+                              "(or `signal-audit run --target spark`) first")
 
     @contextmanager
     def hold(self, write: bool = True) -> Iterator[None]:

@@ -67,6 +67,25 @@ class ChecksReport:
         return all(o.success for o in self.outcomes) and all(g.success for g in self.guards)
 
 
+def _great_expectations() -> Any:
+    """`import great_expectations` (slow, ~2.5 s: only when checks run), safe with pyspark.
+
+    GX imports pyspark when it is installed (the `spark` extra), and pyspark takes a process
+    whose `__main__` has neither a spec nor a file (`python -c`, an embedded interpreter) for its
+    own doctest run: without grpc it prints "Skipping doctests" and exits, code 0
+    (pyspark/sql/connect/utils.py) - the checks would end as if they had passed. Giving such a
+    `__main__` a file name keeps pyspark from mistaking it.
+    """
+    import sys
+
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
+        main.__file__ = "<signal-audit>"
+    import great_expectations
+
+    return great_expectations
+
+
 def run_checks(where: Target | Path, gx_dir: Path = GX_DIR, project_dir: Path = PROJECT_DIR) -> ChecksReport:
     """Regenerate `gx_dir` from `project_dir`'s seed, run both checkpoints on `where` (a target,
     or a DuckDB file), build Data Docs."""
@@ -76,7 +95,7 @@ def run_checks(where: Target | Path, gx_dir: Path = GX_DIR, project_dir: Path = 
     _require_settings(target, required_settings(checks))
     # GX logs every step at INFO; the CLI prints its own summary
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx  # slow import (~2.5 s): only when checks run
+    gx = _great_expectations()
     from great_expectations.core.run_identifier import RunIdentifier
 
     datasource = target.gx_datasource()

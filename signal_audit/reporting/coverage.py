@@ -37,7 +37,9 @@ def missing_data(where: Target | Path) -> MissingData:
             con, "select coalesce(sum(backend_purchases), 0) from marts.fct_conversion_gap_daily "
                  "where report_date between :start and :end", {"start": start, "end": end})[0][0]
         statuses = [s for (s,) in rows(
-            con, "select status from staging.stg_backend__orders group by status order by count(*) desc limit 5")]
+            # the statuses as landed (staging keeps them as they are; on Spark staging is views
+            # the readers do not see)
+            con, "select status from raw.orders group by status order by count(*) desc limit 5")]
 
     warnings: list[str] = []
     if backend == 0:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -195,3 +197,15 @@ def test_a_setting_missing_from_the_warehouse_is_one_sentence(tmp_path: Path):
     warehouse = _warehouse(tmp_path / "w.duckdb", _passing_rows(), FRESH, drop_setting="pii_plaintext_events_max")
     with pytest.raises(ConfigError, match=r"^the warehouse's audit_settings has no pii_plaintext_events_max, "):
         run_checks(warehouse, tmp_path / "gx")
+
+
+def test_the_checks_run_in_a_python_c_process_with_pyspark_installed():
+    """pyspark (the `spark` extra), which GX imports when installed, exits a `python -c`
+    process with code 0 when it imports its Spark Connect modules without grpc, taking it for
+    its own doctest run; the checks' import of GX must survive that."""
+    pytest.importorskip("pyspark", reason="the `spark` extra is not installed")
+    code = ("from signal_audit.checks.runner import _great_expectations\n"
+            "gx = _great_expectations()\n"  # a plain `import great_expectations` exits here
+            "print('still running', gx.__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "still running great_expectations"), done.stderr[-2000:]

@@ -5,13 +5,15 @@ and, with `signal-audit load --target spark`, as Parquet in a lake folder (dlt's
 destination). The lake is read with DuckDB, so no Java is needed: every raw table holds the
 same rows (dlt's own _dlt_load_id/_dlt_id aside), rejects carry the same reasons, the tables
 merged on a key elsewhere hold each key once, a rerun changes nothing, one more day's files land
-alone, and no plaintext e-mail or phone reaches the lake. The stages after the build refuse.
+alone, and no plaintext e-mail or phone reaches the lake. The readers' DuckDB catalogue (views
+over the Parquet Spark wrote, signal_audit_core/spark_catalog.py) is tested here on files
+written without Spark; tests/python/test_engine_spark.py builds with Spark itself.
 """
 
 from __future__ import annotations
 
 import csv
-import importlib.util
+import datetime as dt
 import os
 import re
 import shutil
@@ -27,7 +29,8 @@ from test_landing_postgres import shop as shop  # noqa: F401  (the fixture: the 
 
 from pipelines.load import run_load
 from signal_audit_core.config import Config, ConfigError, load_config
-from signal_audit_core.targets import SparkTarget, TargetUnsupported, target_of
+from signal_audit_core.spark_catalog import refresh
+from signal_audit_core.targets import SparkTarget, target_of
 
 DUCK_TYPES = {"VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP WITH TIME ZONE"}
 
@@ -180,7 +183,7 @@ def test_the_lake_holds_what_duckdb_holds_reruns_change_nothing_and_a_new_day_la
                 assert not hits, f"{hits[:3]} in {table}.{column}"
 
 
-def test_the_spark_target_names_its_folders_and_refuses_the_readers(tmp_path, monkeypatch):
+def test_the_spark_target_names_its_folders(tmp_path, monkeypatch):
     monkeypatch.delenv("SIGNAL_AUDIT_SPARK_DIR", raising=False)
     monkeypatch.delenv("SIGNAL_AUDIT_RAW_LAKE", raising=False)
     target = target_of(Config(warehouse=tmp_path / "w" / "audit.duckdb", target="spark"))
@@ -199,15 +202,13 @@ def test_the_spark_target_names_its_folders_and_refuses_the_readers(tmp_path, mo
     with pytest.raises(ConfigError, match="spark_lake must be the path of a folder"):
         load_config(tmp_path / "signal_audit.yml")
 
-    with pytest.raises(TargetUnsupported, match="not supported on the spark target yet"), target.connect():
-        pass
-    with pytest.raises(TargetUnsupported, match="not supported on the spark target yet"):
+    # the readers' catalogue is written by the first build
+    with pytest.raises(ConfigError, match="no models built on Spark at .* yet: run `signal-audit build --target spark"):
         target.gx_datasource()
-    assert issubclass(TargetUnsupported, ConfigError)
 
 
 @pytest.mark.parametrize("command", ["check", "report", "scorecard", "export"])
-def test_the_readers_refuse_on_spark_with_one_sentence(command, tmp_path):
+def test_the_readers_before_a_spark_build_say_what_to_run(command, tmp_path):
     env = {**os.environ, "SIGNAL_AUDIT_SPARK_DIR": str(tmp_path / "spark")}
     args = [command, "--target", "spark", "--warehouse", str(tmp_path / "audit.duckdb")]
     if command == "export":
@@ -215,47 +216,84 @@ def test_the_readers_refuse_on_spark_with_one_sentence(command, tmp_path):
     done = subprocess.run([sys.executable, "-m", "signal_audit.cli", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "not supported on the spark target yet" in done.stderr and "Traceback" not in done.stderr
+    assert "run `signal-audit build --target spark`" in done.stderr and "Traceback" not in done.stderr
 
 
+def _write_parquet(con: duckdb.DuckDBPyConnection, select: str, folder: Path, partition: str | None = None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if partition:  # Spark's layout: <table>/<column>=<value>/part-*.parquet
+        con.execute(f"copy ({select}) to '{folder}' (format parquet, partition_by ({partition}), "
+                    "overwrite_or_ignore true, filename_pattern 'part-{uuid}')")
+    else:
+        con.execute(f"copy ({select}) to '{folder / 'part-00000.snappy.parquet'}' (format parquet)")
 
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("java") is None or importlib.util.find_spec("pyspark") is None,
-                    reason="the Spark build needs Java and the `spark` extra")
-def test_spark_builds_the_landed_lake_and_its_scorecard_is_duckdbs(tmp_path):
-    """`signal-audit build --target spark` runs dbt-spark on the lake the CLI landed (2 to 7
-    minutes here): the scorecard, every sentence, equals DuckDB's for the same files."""
-    from signal_audit.demo import generate_shop, preset
-    from signal_audit.transform import dbt_build
 
-    shop_dir = tmp_path / "shop"
-    generate_shop(preset("messy_payloads", days=12, orders_per_day=40), shop_dir)
-    config = Config(warehouse=tmp_path / "duck" / "audit.duckdb", inputs=inputs(shop_dir))
-    run_load(config)
-    assert dbt_build(config.warehouse, config.audit, target_path=tmp_path / "dbt-target").success
+def test_the_readers_catalogue_sees_what_spark_wrote_and_keeps_the_history(tmp_path):
+    """Views over Spark's table folders (day partitions as a column, in the contract's order),
+    the lake's raw tables and dlt's JSONL loads; an empty partitioned table typed by its
+    contract; Spark's leftovers ignored; the run history kept when the views are rewritten;
+    files Spark writes later read without a refresh."""
+    import json
 
-    spark_cli(tmp_path, shop_dir)
-    env = {**os.environ, "SIGNAL_AUDIT_SPARK_DIR": str(tmp_path / "spark"),
-           "SIGNAL_AUDIT_RAW_LAKE": str(tmp_path / "lake")}
-    built = subprocess.run([sys.executable, "-m", "signal_audit.cli", "build", "--target", "spark", "--warehouse",
-                            str(tmp_path / "warehouse" / "audit.duckdb")], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, check=False, timeout=1800)
-    assert built.returncode == 0, built.stdout + built.stderr
-    assert "models, seeds and tests passed" in built.stdout
-
-    columns = "platform, check_name, status, summary"
-    con = duckdb.connect(str(config.warehouse), read_only=True)
-    try:
-        expected = _sorted(con.execute(f"select {columns} from marts.rpt_signal_scorecard").fetchall())
-    finally:
-        con.close()
-    marts = tmp_path / "spark" / "spark-warehouse" / "marts.db" / "rpt_signal_scorecard"
+    spark_dir, raw = tmp_path / "spark", tmp_path / "lake" / "raw"
+    warehouse = spark_dir / "spark-warehouse"
     con = duckdb.connect()
-    try:
-        found = _sorted(con.execute(f"select {columns} from read_parquet('{marts}/**/*.parquet')").fetchall())
-    finally:
-        con.close()
-    assert len(expected) == 21 and found == expected
+    _write_parquet(con, "select * from (values ('meta', 3, 1.5, date '2026-11-01'), ('snap', 4, 2.0, "
+                        "date '2026-11-01'), ('meta', 5, null, date '2026-11-02')) as t(platform, sent, share, "
+                        "report_date)", warehouse / "marts.db" / "fct_daily", "report_date")
+    (warehouse / "marts.db" / "fct_empty").mkdir(parents=True)  # partitioned, no rows: no file
+    (warehouse / "marts.db" / "fct_daily" / "_temporary").mkdir()  # a write in progress
+    _write_parquet(con, "select 'half a file' as platform", warehouse / "marts.db" / "fct_daily" / "_temporary")
+    (warehouse / "marts.db" / "fct_daily" / "_SUCCESS").touch()
+    _write_parquet(con, "select * from (values ('meta', 'Meta')) as t(platform, display_name)",
+                   warehouse / "reference.db" / "platforms")
+    (warehouse / "marts.db" / "no_contract_no_file").mkdir()
+    _write_parquet(con, "select 'o1' as order_id, 'paid' as status", raw / "orders")
+    (raw / "_dlt_loads").mkdir(parents=True)
+    (raw / "_dlt_loads" / "raw__1764.jsonl").write_text(json.dumps(
+        {"load_id": "1764", "schema_name": "raw", "status": 0, "inserted_at": "2026-11-02T10:00:00.123+00:00",
+         "schema_version_hash": "abc"}))
+    manifest = tmp_path / "manifest.json"
+    contract = {"report_date": "date", "platform": "string", "sent": "bigint", "share": "double"}
+    manifest.write_text(json.dumps({"nodes": {
+        f"model.signal_audit.{name}": {"resource_type": "model", "schema": "marts", "name": name, "alias": name,
+                                       "columns": {c: {"name": c, "data_type": t} for c, t in contract.items()}}
+        for name in ("fct_daily", "fct_empty")}}))
+
+    catalog = spark_dir / "readers.duckdb"
+    assert refresh(spark_dir, raw, manifest, catalog) == 5
+    with duckdb.connect(str(catalog)) as history:
+        history.execute("create schema audit_history")
+        history.execute("create table audit_history.scorecard_runs as select 'run1' as run_id")
+    refresh(spark_dir, raw, manifest, catalog)  # the next build rewrites the views, not the history
+
+    target = SparkTarget(spark_dir=spark_dir, lake=tmp_path / "lake")
+    import sqlalchemy
+
+    with target.connect() as read:
+        def q(sql: str) -> list[tuple[Any, ...]]:
+            return [tuple(r) for r in read.execute(sqlalchemy.text(sql)).fetchall()]
+
+        assert q("select * from marts.fct_daily order by report_date, platform") == [
+            (dt.date(2026, 11, 1), "meta", 3, 1.5), (dt.date(2026, 11, 1), "snap", 4, 2.0),
+            (dt.date(2026, 11, 2), "meta", 5, None)]
+        assert q("select column_name, data_type from information_schema.columns where table_name = 'fct_empty' "
+                 "order by ordinal_position") == [("report_date", "DATE"), ("platform", "VARCHAR"),
+                                                  ("sent", "BIGINT"), ("share", "DOUBLE")]
+        assert q("select count(*) from marts.fct_empty") == [(0,)]
+        assert q("select * from reference.platforms") == [("meta", "Meta")]
+        assert q("select status from raw.orders") == [("paid",)]
+        assert q("select load_id, inserted_at = timestamptz '2026-11-02 10:00:00.123+00' from raw._dlt_loads") == [
+            ("1764", True)]
+        assert q("select run_id from audit_history.scorecard_runs") == [("run1",)]
+        assert q("select table_name from information_schema.tables where table_name = 'no_contract_no_file'") == []
+
+    # Spark writes another day: the views read it as they stand
+    _write_parquet(con, "select 'tiktok' as platform, 1 as sent, 0.5 as share, date '2026-11-03' as report_date",
+                   warehouse / "marts.db" / "fct_daily", "report_date")
+    with target.connect() as read:
+        assert read.execute(sqlalchemy.text("select count(*) from marts.fct_daily")).scalar() == 4
+    con.close()
 
 
 def test_settle_keeps_the_latest_row_per_key_gives_every_table_a_file_and_finishes_a_swap(tmp_path):
@@ -303,3 +341,19 @@ def test_settle_keeps_the_latest_row_per_key_gives_every_table_a_file_and_finish
     (target.raw / ".keyed.new" / ".complete").touch()
     assert "keyed" in lake_module.tables(target.raw)
     assert rows() == [(6, "f")] and not list(target.raw.glob(".keyed.*"))
+
+
+def test_building_on_spark_without_its_extra_or_java_says_what_to_install(tmp_path, monkeypatch):
+    import importlib.util
+
+    target = SparkTarget(spark_dir=tmp_path / "spark", lake=tmp_path / "lake")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *_: None if name == "pyspark" else object())
+    with pytest.raises(ConfigError, match=r"needs the `spark` extra .*pip install -e \"\.\[spark\]\""):
+        target.can_build()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *_: object())
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(ConfigError, match="needs Java 17: none on the PATH and JAVA_HOME is not set"):
+        target.can_build()
+    monkeypatch.setenv("JAVA_HOME", "/opt/java")  # pyspark looks there before the PATH
+    target.can_build()
