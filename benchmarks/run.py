@@ -15,6 +15,13 @@ days), so a stage whose cost grows with the history shows as the difference. Sta
 three inputs load in one process (`signal-audit load` with all three, as `run` does).
 Figures are medians over --runs; memory is the largest over runs. With --compare-json (the
 --json of a run at another scale), also how time grew against the growth in orders.
+
+With --target postgres or spark the same stages run on that engine (`--target` on every
+command; docs/engines.md): postgres needs dlt's DESTINATION__POSTGRES__CREDENTIALS__* settings
+and the right to create databases (each run gets a new database, dropped after it); spark
+needs the `spark` extra and Java 17 (each run gets its own spark dir; the build's memory
+leaves out Spark's JVM, which dbt's process starts and does not wait for). The floor is
+DuckDB's on every engine, and the audit's figures are read through the target's own connection.
 """
 
 from __future__ import annotations
@@ -27,12 +34,16 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 CLI = [PYTHON, "-m", "signal_audit.cli"]
+TARGET: list[str] = []  # `--target <engine>` on every command, when not DuckDB
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,7 @@ def generate(shop: Path, days: int, per_day: int, first_day: int = 0, n_days: in
 def audit_stages(shop: Path, warehouse: Path, dbt_results: Path | None = None) -> dict[str, Measure]:
     """Time each stage; `dbt_results` keeps a copy of the build's run_results.json (per model)."""
     files = inputs(shop)
-    wh = ["--warehouse", str(warehouse)]
+    wh = ["--warehouse", str(warehouse), *TARGET]
     stages = {
         "load, three inputs (dlt)": measure([*CLI, "load", *wh, *input_flags(files)]),
         "dbt build": measure([*CLI, "build", *wh]),
@@ -93,7 +104,7 @@ def input_flags(files: dict[str, str]) -> list[str]:
 
 def nothing_new(shop: Path, warehouse: Path) -> Measure:
     """`signal-audit run` when every input file is loaded already and nothing changed."""
-    return measure([*CLI, "run", "--warehouse", str(warehouse), *input_flags(inputs(shop))])
+    return measure([*CLI, "run", "--warehouse", str(warehouse), *TARGET, *input_flags(inputs(shop))])
 
 
 def has_report_command() -> bool:
@@ -120,12 +131,12 @@ def floor(shop: Path) -> tuple[Measure, list[tuple]]:
     return Measure(time.monotonic() - started, usage.ru_maxrss / 1024), json.loads(out)
 
 
-def audit_figures(warehouse: Path) -> list[tuple]:
-    import duckdb
+def audit_figures(target: Any) -> list[tuple]:
+    """The floor's figures as the marts hold them, read through the target's connection."""
+    import sqlalchemy
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(
+    with target.connect() as con:
+        return [tuple(row) for row in con.execute(sqlalchemy.text(
             """
             select g.platform, sum(backend_purchases), sum(orders_sent_by_server), sum(orders_accepted),
                    sum(platform_reported_purchases), sum(d.orders_with_both), sum(d.matching_event_id_orders)
@@ -135,9 +146,45 @@ def audit_figures(warehouse: Path) -> list[tuple]:
                                   and (select window_end from intermediate.int_audit_window)
             group by g.platform order by g.platform
             """
-        ).fetchall()
-    finally:
-        con.close()
+        )).fetchall()]
+
+
+@contextmanager
+def fresh_target(engine: str, folder: Path) -> Iterator[Any]:
+    """A new, empty place for one run on `engine`, as the target the CLI will find (the stages'
+    processes inherit this process's environment)."""
+    from signal_audit_core import targets
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if engine == "duckdb":
+        yield targets.DuckDBTarget(folder / "audit.duckdb")
+    elif engine == "spark":
+        os.environ[targets.SPARK_DIR_ENV] = str(folder / "spark")
+        os.environ.pop(targets.RAW_LAKE_ENV, None)
+        yield targets.spark_target(folder)
+    else:
+        import psycopg2
+
+        given = targets.postgres_target(folder)
+        name = f"{given.database}_bench_{os.getpid()}_{folder.name}"
+        admin = psycopg2.connect(host=given.host, port=given.port, dbname=given.database, user=given.username,
+                                 password=given.password)
+        admin.autocommit = True
+        variable = f"{targets.POSTGRES_ENV}__DATABASE"
+        before = os.environ.get(variable)
+        try:
+            with admin.cursor() as cur:
+                cur.execute(f'create database "{name}"')
+            os.environ[variable] = name
+            yield targets.postgres_target(folder)
+        finally:
+            if before is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = before
+            with admin.cursor() as cur:
+                cur.execute(f'drop database if exists "{name}" with (force)')
+            admin.close()
 
 
 def slowest_nodes(run_results: Path, top: int = 8) -> list[tuple[float, str]]:
@@ -173,7 +220,11 @@ def main() -> None:
                         help="a shop scale.py already wrote with the same --days and --orders-per-day (a 10M-order "
                              "shop takes many minutes to write): used instead of generating one; days it holds "
                              "beyond --days are removed first")
+    parser.add_argument("--target", choices=("duckdb", "postgres", "spark"), default="duckdb",
+                        help="the engine the audit runs on (the floor is DuckDB's on every one)")
     args = parser.parse_args()
+    if args.target != "duckdb":
+        TARGET.extend(["--target", args.target])
     shutil.rmtree(args.work, ignore_errors=True)
     shop = args.shop or args.work / "shop"
 
@@ -185,34 +236,37 @@ def main() -> None:
     for run in range(args.runs):
         print(f"run {run + 1} of {args.runs}", flush=True)
         warehouse = args.work / f"run{run}" / "audit.duckdb"
-        if args.shop:
-            keep_days(shop, args.days)
-        else:
-            shutil.rmtree(shop, ignore_errors=True)
-            full.setdefault("generate", []).append(generate(shop, args.days, args.orders_per_day))
-        floor_measure, floor_rows = floor(shop)
-        floors.append(floor_measure)
-        for stage, m in audit_stages(shop, warehouse, args.work / f"dbt_full_run{run + 1}.json").items():
-            full.setdefault(stage, []).append(m)
-        audit = [[str(v) for v in row] for row in audit_figures(warehouse)]
-        agree.append(audit == [row[:5] + row[6:] for row in floor_rows])
-        # one more day arrives
-        incremental.setdefault("generate", []).append(
-            generate(shop, args.days + 1, args.orders_per_day, first_day=args.days, n_days=1))
-        for stage, m in audit_stages(shop, warehouse, args.work / f"dbt_one_day_run{run + 1}.json").items():
-            incremental.setdefault(stage, []).append(m)
-        idle.append(nothing_new(shop, warehouse))
+        with fresh_target(args.target, warehouse.parent) as target:
+            if args.shop:
+                keep_days(shop, args.days)
+            else:
+                shutil.rmtree(shop, ignore_errors=True)
+                full.setdefault("generate", []).append(generate(shop, args.days, args.orders_per_day))
+            floor_measure, floor_rows = floor(shop)
+            floors.append(floor_measure)
+            for stage, m in audit_stages(shop, warehouse, args.work / f"dbt_full_run{run + 1}.json").items():
+                full.setdefault(stage, []).append(m)
+            audit = [[str(v) for v in row] for row in audit_figures(target)]
+            agree.append(audit == [row[:5] + row[6:] for row in floor_rows])
+            # one more day arrives
+            incremental.setdefault("generate", []).append(
+                generate(shop, args.days + 1, args.orders_per_day, first_day=args.days, n_days=1))
+            for stage, m in audit_stages(shop, warehouse, args.work / f"dbt_one_day_run{run + 1}.json").items():
+                incremental.setdefault(stage, []).append(m)
+            idle.append(nothing_new(shop, warehouse))
         shutil.rmtree(warehouse.parent, ignore_errors=True)
 
     # the same one-day run on a short history: a stage whose cost grows with history shows here
     short: dict[str, Measure] = {}
     if args.short_history:
         print(f"one more day on {args.short_history} days of history", flush=True)
-        short_shop, short_wh = args.work / "short" / "shop", args.work / "short" / "audit.duckdb"
-        generate(short_shop, args.short_history, args.orders_per_day)
-        audit_stages(short_shop, short_wh)
-        generate(short_shop, args.short_history + 1, args.orders_per_day, first_day=args.short_history, n_days=1)
-        short = audit_stages(short_shop, short_wh)
+        short_shop, short_wh = args.work / "short" / "shop", args.work / "short" / "run" / "audit.duckdb"
+        with fresh_target(args.target, short_wh.parent):
+            generate(short_shop, args.short_history, args.orders_per_day)
+            audit_stages(short_shop, short_wh)
+            generate(short_shop, args.short_history + 1, args.orders_per_day, first_day=args.short_history,
+                     n_days=1)
+            short = audit_stages(short_shop, short_wh)
         shutil.rmtree(short_wh.parent, ignore_errors=True)
 
     full_med = {k: median(v) for k, v in full.items()}
@@ -221,7 +275,7 @@ def main() -> None:
     full_total = sum(m.seconds for k, m in full_med.items() if k != "generate")
     inc_total = sum(m.seconds for k, m in inc_med.items() if k != "generate")
 
-    print(f"\nsignal-audit benchmark: {args.days} days x {args.orders_per_day:,} orders/day, "
+    print(f"\nsignal-audit benchmark on {args.target}: {args.days} days x {args.orders_per_day:,} orders/day, "
           f"median of {args.runs} run(s), {os.cpu_count()} cores")
     print(f"\n{'stage':32} {'full s':>9} {'full MB':>9} {'incr s':>9} {'incr MB':>9}")
     for stage in full_med:
@@ -271,7 +325,8 @@ def main() -> None:
                 print(f"    {stage:30} {m.seconds:9.1f} {before:9.1f} ({m.seconds / max(before, 1e-9):.1f}x)")
     if args.json:
         args.json.write_text(json.dumps({
-            "days": args.days, "orders_per_day": args.orders_per_day, "orders": orders, "runs": args.runs,
+            "target": args.target, "days": args.days, "orders_per_day": args.orders_per_day, "orders": orders,
+            "runs": args.runs,
             "full": {k: vars(m) for k, m in full_med.items()},
             "incremental": {k: vars(m) for k, m in inc_med.items()},
             "full_total": full_total, "incremental_total": inc_total,

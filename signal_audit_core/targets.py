@@ -432,9 +432,17 @@ class SparkTarget(Target):
                               "(Debian: apt-get install openjdk-17-jre-headless)")
 
     def after_build(self, manifest: Path) -> None:
-        from signal_audit_core.spark_catalog import refresh
+        import duckdb
 
-        refresh(self.spark_dir, self.raw, manifest, self.catalog)
+        from signal_audit_core.spark_catalog import refresh
+        from signal_audit_core.warehouse import in_use, is_lock_conflict
+
+        try:
+            refresh(self.spark_dir, self.raw, manifest, self.catalog)
+        except duckdb.IOException as exc:
+            if is_lock_conflict(exc):  # a notebook or BI tool has the readers' file open
+                raise in_use(self.catalog) from None
+            raise
 
     @contextmanager
     def connect(self, write: bool = False) -> Iterator[sqlalchemy.Connection]:

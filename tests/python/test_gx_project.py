@@ -209,3 +209,4 @@ def test_the_checks_run_in_a_python_c_process_with_pyspark_installed():
             "print('still running', gx.__name__)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
     assert (done.returncode, done.stdout.strip()) == (0, "still running great_expectations"), done.stderr[-2000:]
+    assert "PySpark does not yet fully support pandas" not in done.stderr  # not the audit's concern

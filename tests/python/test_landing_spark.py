@@ -31,6 +31,7 @@ from pipelines.load import run_load
 from signal_audit_core.config import Config, ConfigError, load_config
 from signal_audit_core.spark_catalog import refresh
 from signal_audit_core.targets import SparkTarget, target_of
+from signal_audit_core.warehouse import WarehouseBusy
 
 DUCK_TYPES = {"VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP WITH TIME ZONE"}
 
@@ -294,6 +295,19 @@ def test_the_readers_catalogue_sees_what_spark_wrote_and_keeps_the_history(tmp_p
     with target.connect() as read:
         assert read.execute(sqlalchemy.text("select count(*) from marts.fct_daily")).scalar() == 4
     con.close()
+
+    # a notebook holding the readers' file open: the next build says so in one sentence
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], "
+                               "read_only=True); print('held', flush=True); time.sleep(120)", str(catalog)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseBusy, match=r"readers\.duckdb is in use by another process"):
+            target.after_build(manifest)
+    finally:
+        holder.kill()
+        holder.wait()
+    target.after_build(manifest)  # free again
 
 
 def test_settle_keeps_the_latest_row_per_key_gives_every_table_a_file_and_finishes_a_swap(tmp_path):
