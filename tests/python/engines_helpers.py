@@ -19,6 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
+from sources_helpers import FAST_RETRIES
+
 from signal_audit_core.config import PROJECT_DIR
 
 # every model of models/marts/** and models/scorecard/**: what an analyst, the checks and the
@@ -35,6 +38,20 @@ def postgres_env(port: int, password: str, database: str, user: str = "shop") ->
     prefix = "DESTINATION__POSTGRES__CREDENTIALS__"
     return {f"{prefix}HOST": "127.0.0.1", f"{prefix}PORT": str(port), f"{prefix}USERNAME": user,
             f"{prefix}PASSWORD": password, f"{prefix}DATABASE": database}
+
+
+def write_settings(path: Path, graph_url: str, pixel_id: str, audit_vars: dict[str, Any]) -> Path:
+    """A signal_audit.yml reading Meta's Graph API at `graph_url` (a local fake) for `pixel_id`,
+    retrying fast, with the audit settings `audit_vars`."""
+    path.write_text(yaml.safe_dump({
+        "sources": {"meta_graph": {"pixel_ids": [pixel_id], "base_url": graph_url},
+                    "http": {"max_attempts": FAST_RETRIES.max_attempts,
+                             "backoff_factor": FAST_RETRIES.backoff_factor,
+                             "max_retry_delay": FAST_RETRIES.max_retry_delay,
+                             "timeout": FAST_RETRIES.timeout}},
+        "audit": audit_vars,
+    }))
+    return path
 
 
 # `signal-audit` with the clock of its loads pinned: run_load's `now` (which dates Meta's

@@ -23,12 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import yaml
 from audit_harness import build
-from engines_helpers import differences, postgres_env, report_tables, run_dbt, signal_audit_cli
+from engines_helpers import differences, postgres_env, report_tables, run_dbt, signal_audit_cli, write_settings
 from fakes.meta import FakeGraph, quality_event
 from fakes.postgres import USER, PostgresServer, postgres_server
-from sources_helpers import FAST_RETRIES
 from test_incremental import split_by_day
 
 from signal_audit.demo import generate_shop, preset
@@ -89,15 +87,7 @@ def test_postgres_builds_the_same_marts_as_duckdb(
     monkeypatch.setenv("SOURCES__META__ACCESS_TOKEN", TOKEN)
 
     with FakeGraph(TOKEN) as graph:
-        settings = tmp_path / "signal_audit.yml"
-        settings.write_text(yaml.safe_dump({
-            "sources": {"meta_graph": {"pixel_ids": [META_PIXEL], "base_url": graph.url},
-                        "http": {"max_attempts": FAST_RETRIES.max_attempts,
-                                 "backoff_factor": FAST_RETRIES.backoff_factor,
-                                 "max_retry_delay": FAST_RETRIES.max_retry_delay,
-                                 "timeout": FAST_RETRIES.timeout}},
-            "audit": audit_vars,
-        }))
+        settings = write_settings(tmp_path / "signal_audit.yml", graph.url, META_PIXEL, audit_vars)
         for day, inputs in enumerate((first, everything)):
             # Meta's snapshot and pixel stats of the day the load runs
             fetched = dt.datetime.combine(LAST_DAY, dt.time(12, 30), dt.UTC) - dt.timedelta(days=1 - day)

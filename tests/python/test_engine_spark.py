@@ -31,11 +31,9 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-import yaml
 from audit_harness import build
-from engines_helpers import Tables, differences, report_tables, signal_audit_cli
+from engines_helpers import Tables, differences, report_tables, signal_audit_cli, write_settings
 from fakes.meta import FakeGraph, quality_event
-from sources_helpers import FAST_RETRIES
 from test_engine_postgres import LAST_DAY, META_PIXEL, TOKEN, input_args
 from test_incremental import split_by_day
 from test_python_side_postgres import cells, rows, section
@@ -95,15 +93,7 @@ def audits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Engine]:
     catalog = root / "spark" / "readers.duckdb"
 
     with FakeGraph(TOKEN) as graph:
-        settings = root / "signal_audit.yml"
-        settings.write_text(yaml.safe_dump({
-            "sources": {"meta_graph": {"pixel_ids": [META_PIXEL], "base_url": graph.url},
-                        "http": {"max_attempts": FAST_RETRIES.max_attempts,
-                                 "backoff_factor": FAST_RETRIES.backoff_factor,
-                                 "max_retry_delay": FAST_RETRIES.max_retry_delay,
-                                 "timeout": FAST_RETRIES.timeout}},
-            "audit": {"reporting_timezone": TIMEZONE},
-        }))
+        settings = write_settings(root / "signal_audit.yml", graph.url, META_PIXEL, {"reporting_timezone": TIMEZONE})
 
         def meta_day(day: int) -> dt.datetime:
             # Meta's snapshot and pixel stats of the day the load runs
