@@ -55,15 +55,59 @@
     to_timestamp({{ seconds_expr }})
 {%- endmacro %}
 
-{#- Continuous percentile (0-1) of `expr` as an aggregate. -#}
-{% macro percentile(expr, fraction) -%}
-    {{ return(adapter.dispatch('percentile', 'signal_audit')(expr, fraction)) }}
-{%- endmacro %}
-{% macro duckdb__percentile(expr, fraction) -%}
-    quantile_cont({{ expr }}, {{ fraction }})
-{%- endmacro %}
-{% macro default__percentile(expr, fraction) -%}
-    percentile_cont({{ fraction }}) within group (order by {{ expr }})
+{#- Exact percentiles of `value` per `group_by` over the rows of `relation` (a CTE's name): a
+    select of the group columns and one double column per entry of `fractions` (column name ->
+    fraction 0-1), interpolated linearly between the two nearest ranks as SQL's percentile_cont
+    and DuckDB's quantile_cont do. Rows are counted per distinct value first and the ranks
+    summed over those counts, so every step is a grouped aggregate or a window, which spill to
+    disk: a holistic aggregate holds every value of a group in memory, and over a year of a 10
+    million order shop it ran out. The same SQL on every engine, so the same numbers. A group
+    whose values are all null has no row. -#}
+{% macro percentiles(relation, group_by, value, fractions) -%}
+    {%- set groups = group_by | join(', ') -%}
+    {%- set ranks = {} -%}
+    {%- for name, fraction in fractions.items() -%}
+        {#- the 0-based rank the percentile sits at, in doubles as the engines compute it -#}
+        {%- do ranks.update({name: 'cast(' ~ fraction ~ ' as ' ~ type_double() ~ ') * cast(rows_total - 1 as '
+                                    ~ type_double() ~ ')'}) -%}
+    {%- endfor %}
+    select
+        {{ groups }},
+        {%- for name in fractions %}
+        cast(
+            {{ name }}_low + ({{ name }}_high - {{ name }}_low) * ({{ ranks[name] }} - floor({{ ranks[name] }}))
+            as {{ type_double() }}
+        ) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select
+            {{ groups }},
+            rows_total,
+            {%- for name in fractions %}
+            min(case when rows_up_to > floor({{ ranks[name] }}) then {{ value }} end) as {{ name }}_low,
+            min(case when rows_up_to > ceil({{ ranks[name] }}) then {{ value }} end) as {{ name }}_high
+            {{- ',' if not loop.last }}
+            {%- endfor %}
+        from (
+            select
+                {{ groups }},
+                {{ value }},
+                cast(sum(value_rows) over (
+                    partition by {{ groups }} order by {{ value }} rows between unbounded preceding and current row
+                ) as {{ dbt.type_bigint() }}) as rows_up_to,
+                cast(sum(value_rows) over (partition by {{ groups }}) as {{ dbt.type_bigint() }}) as rows_total
+            from (
+                select
+                    {{ groups }},
+                    {{ value }},
+                    count(*) as value_rows
+                from {{ relation }}
+                where {{ value }} is not null
+                group by {{ groups }}, {{ value }}
+            ) as counted
+        ) as ranked
+        group by {{ groups }}, rows_total
+    ) as bounds
 {%- endmacro %}
 
 {#- A SQL list literal of strings from a Jinja list: ('a', 'b'). -#}

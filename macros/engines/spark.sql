@@ -34,11 +34,6 @@
     timestamp_seconds(cast({{ seconds_expr }} as double))
 {%- endmacro %}
 
-{#- percentile() is exact with linear interpolation, like DuckDB's quantile_cont -#}
-{% macro spark__percentile(expr, fraction) -%}
-    percentile({{ expr }}, {{ fraction }})
-{%- endmacro %}
-
 {#- rlike finds; anchoring the whole pattern makes it a full match -#}
 {% macro spark__regex_full_match(expr, pattern) -%}
     ({{ expr }} rlike concat('^(?:', {{ pattern }}, ')$'))

@@ -39,10 +39,15 @@ totals as (
             'sum(case when latency_seconds <= ' ~ var('latency_threshold_seconds') ~ ' then 1 else 0 end)',
             'nullif(count(latency_seconds), 0)'
         ) }} as within_share,
-        {{ percentile('latency_seconds', 0.95) }} as p95_latency_seconds,
         sum(is_too_old) as events_too_old
     from events
     group by platform
+
+),
+
+latency_percentiles as (
+
+    {{ percentiles('events', ['platform'], 'latency_seconds', {'p95_latency_seconds': 0.95}) | indent(4) }}
 
 ),
 
@@ -54,11 +59,12 @@ measured as (
         platform_facts.max_event_age_days,
         totals.events_with_order,
         totals.within_share,
-        totals.p95_latency_seconds,
+        latency_percentiles.p95_latency_seconds,
         coalesce(totals.events_too_old, 0) as events_too_old
     from platforms
     inner join {{ ref('platforms') }} as platform_facts on platforms.platform = platform_facts.platform
     left join totals on platforms.platform = totals.platform
+    left join latency_percentiles on platforms.platform = latency_percentiles.platform
 
 ),
 
