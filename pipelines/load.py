@@ -188,9 +188,12 @@ class _ChosenFileFormat(logging.Filter):
 def _landed_lines(target: Target) -> Landed:
     """Which delivery-log lines earlier loads landed in `target`, asked per chunk of lines (for
     a DuckDB file the reader attaches the file instead)."""
+    # One client for the whole read, connected per chunk: making dlt's client per chunk kept
+    # about 100 MB each (11 GB over a year of a mid-size shop on PostgreSQL).
+    client = target.sql_client()
 
     def landed(record_ids: Sequence[str]) -> list[tuple[str, str, int]]:
-        with target.sql_client() as client:
+        with client:
             if not manifest.has_table(client, "delivery_log"):
                 return []
             # a list binds as an array; unnest reads it in DuckDB and PostgreSQL alike

@@ -28,6 +28,7 @@ import psycopg2
 import pytest
 from fakes.postgres import USER, PostgresServer, postgres_server
 
+from pipelines import log_sql
 from pipelines.load import LoadReport, run_load
 from signal_audit.demo import generate_shop, preset
 from signal_audit_core.config import Config, ConfigError, InputsConfig
@@ -199,7 +200,7 @@ def assert_same_raw_tables(warehouse: Path, settings: dict[str, str]) -> None:
 # --- the tests --------------------------------------------------------------------------------
 
 def test_postgres_lands_what_duckdb_lands_reruns_change_nothing_and_a_new_day_lands_alone(
-        connection, shop, tmp_path, capsys):
+        connection, shop, tmp_path, capsys, monkeypatch):
     duck_report, duck_seconds = load(tmp_path / "duck", shop, "duckdb")
     pg_report, pg_seconds = load(tmp_path / "pg", shop, "postgres")
     with capsys.disabled():
@@ -226,8 +227,16 @@ def test_postgres_lands_what_duckdb_lands_reruns_change_nothing_and_a_new_day_la
     assert {name: c.read for name, c in again.counts.items()} == {"orders": 0, "delivery_log": 0, "platform_reports": 0}
     assert pg_snapshot(connection) == before
     # read again in full: lines already landed are counted, not landed twice (asked through
-    # dlt's sql_client, not an attached file)
-    full, _ = load(tmp_path / "pg", shop, "postgres", reload_all=True)
+    # dlt's sql_client, not an attached file), in chunks of 1,000 lines through one client (made
+    # per chunk, dlt's client kept about 100 MB each)
+    made = []
+    sql_client = PostgresTarget.sql_client
+    with monkeypatch.context() as patched:
+        patched.setattr(PostgresTarget, "sql_client", lambda self: made.append(1) or sql_client(self))
+        patched.setattr(log_sql, "CHUNK_LINES", 1000)
+        full, _ = load(tmp_path / "pg", shop, "postgres", reload_all=True)
+    assert full.counts["delivery_log"].read > 3 * 1000
+    assert len(made) <= 3, "the landed lines are asked through one client, not one per chunk"
     assert full.counts == pg_report.counts
     assert_same_raw_tables(warehouse, connection)
 
