@@ -42,6 +42,16 @@
     insert into {{ watermarks_relation() }} (model_name, built_at, fingerprint)
     values ('{{ this.identifier }}', {{ audit_run_at() }}, '{{ node_fingerprint(model.unique_id) if execute else '' }}')
 {%- endmacro %}
+{#- PostgreSQL plans from statistics that a new table or an incremental insert leaves stale
+    until autovacuum comes round: the next model's filter on what changed since the last build
+    is then estimated at one row and planned as a nested loop over the whole table (minutes
+    per model on a year-long shop). Each table the build writes is analyzed as it is recorded. -#}
+{% macro postgres__record_watermark() -%}
+    {{ default__record_watermark() }}
+    {%- if config.get('materialized') in ('table', 'incremental') %};
+    analyze {{ this }}
+    {%- endif %}
+{%- endmacro %}
 
 {#- A value from the warehouse, read when the model compiles, as a SQL literal; `default`
     when there is none. A literal (not a subquery) lets the engine skip whole blocks of a big

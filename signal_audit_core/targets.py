@@ -134,7 +134,7 @@ class Target(ABC):
 
     def settle(self, pipeline: dlt.Pipeline, load_id: str) -> None:
         """After each dlt load into the target (`load_id`): what the destination could not do
-        itself. Nothing on an engine that merges (DuckDB, PostgreSQL)."""
+        itself. Nothing on DuckDB."""
         return
 
     def can_build(self) -> None:
@@ -258,6 +258,18 @@ class PostgresTarget(Target):
 
     def __repr__(self) -> str:  # the dataclass's would show the password
         return f"PostgresTarget({self.label})"
+
+    def settle(self, pipeline: dlt.Pipeline, load_id: str) -> None:
+        """Refresh PostgreSQL's statistics of the raw tables: dlt's INSERTs leave them stale until
+        autovacuum comes round, and the build's filter on the newest load (`_dlt_load_id > ...`)
+        is then estimated at one row and planned as a nested loop over the whole history
+        (minutes for one day's orders against a year of them)."""
+        with self.sql_client() as client:
+            landed = {name for (name,) in client.execute_sql(
+                "select table_name from information_schema.tables where table_schema = %s", DATASET)}
+            for table in pipeline.default_schema.data_tables():
+                if table["name"] in landed:
+                    client.execute_sql(f"analyze {client.make_qualified_table_name(table['name'])}")
 
     @property
     def label(self) -> str:

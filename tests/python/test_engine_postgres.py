@@ -22,6 +22,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg2
 import pytest
 from audit_harness import build
 from engines_helpers import differences, postgres_env, report_tables, run_dbt, signal_audit_cli, write_settings
@@ -122,6 +123,15 @@ def test_postgres_builds_the_same_marts_as_duckdb(
                 build(warehouse, audit_vars)
                 assert "models, seeds and tests passed" in built.result()
 
+            # every table the build wrote has fresh statistics (macros/incremental.sql, ANALYZE in
+            # the watermark's hook; last_analyze is never autovacuum's)
+            with psycopg2.connect(server.url(database)) as con, con.cursor() as cur:
+                cur.execute("select schemaname || '.' || relname from pg_stat_user_tables "
+                            "where schemaname in ('intermediate', 'marts', 'scorecard') and last_analyze is null "
+                            "and relname not like 'audit\\_%'")
+                assert cur.fetchall() == []
+                cur.execute("select count(*) from pg_stat_user_tables where schemaname = 'marts'")
+                assert cur.fetchone()[0] >= 8
             got = assert_same_reports(warehouse, server.url(database))
             assert len(got["fct_conversion_gap_daily"][1]) >= 3 * (11 + day)
             assert len(got["rpt_signal_scorecard"][1]) == 21
