@@ -5,6 +5,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
+# The test files run on this many pytest-xdist workers, a file per worker at a time (module
+# fixtures build once); TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 
 .PHONY: audit test setup lock clean mutation
 
@@ -12,7 +15,7 @@ audit: setup
 	$(BIN)/signal-audit run $(ARGS)
 
 test: setup $(VENV)/.installed-spark
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 setup: $(VENV)/.installed
 

@@ -294,7 +294,8 @@ def _build(config: Config, target: Target, full_refresh: bool = False) -> None:
     if not outcome.success:
         if any(is_lock_conflict(failure) for failure in outcome.failures):
             raise in_use(config.warehouse)  # a notebook or BI tool opened the file meanwhile
-        details = "\n  ".join(outcome.failures) or "see logs/dbt.log"
+        log = PROJECT_DIR / os.environ.get("DBT_LOG_PATH", "logs") / "dbt.log"  # dbt's own variable
+        details = "\n  ".join(outcome.failures) or f"see {log}"
         raise StageFailed(f"dbt build failed:\n  {details}")
     seeds = " (seeds unchanged since they were loaded, not reloaded)" if outcome.seeds_skipped else ""
     print(f"    {outcome.nodes} models, seeds and tests passed{seeds}")
@@ -307,11 +308,12 @@ def _has_loaded_data(target: Target) -> bool:
 
 
 def _check(target: Target):
+    from signal_audit.checks.project import gx_dir_of_runs
     from signal_audit.checks.runner import run_checks
 
     target.ensure_writable()
     with Stage("judge thresholds (Great Expectations)"):
-        report = run_checks(target)
+        report = run_checks(target, gx_dir_of_runs())
     for outcome in report.outcomes:
         if outcome.evaluated_rows == 0:
             verdict = "no data"

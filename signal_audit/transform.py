@@ -80,7 +80,8 @@ def _run_dbt_build(
     progress: Progress | None,
     full_refresh: bool,
 ) -> DbtOutcome:
-    target = target_path or PROJECT_DIR / "target"
+    # dbt's own DBT_TARGET_PATH, as plain `dbt build` reads it (relative to the project)
+    target = target_path or PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
     command = [
         sys.executable, "-m", "signal_audit.dbt_process", "no-state" if full_refresh else "check-state",
         "--project-dir", str(PROJECT_DIR),

@@ -26,6 +26,7 @@ What it holds:
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -37,6 +38,7 @@ from signal_audit.checks.catalog import Check, read_checks, read_inputs
 from signal_audit_core.config import PROJECT_DIR, WAREHOUSE_ENV
 
 GX_DIR = PROJECT_DIR / "gx"
+GX_DIR_ENV = "SIGNAL_AUDIT_GX_DIR"
 GX_VERSION = "1.24.1"  # pyproject.toml's pin; written into each suite as GX does
 DATASOURCE = "signal_audit_warehouse"
 BATCH = "whole_table"
@@ -52,6 +54,13 @@ _NAMESPACE = uuid.UUID("5d1c8f0e-8a43-4c1b-9a57-3c7a3f2f6b10")
 
 def suite_name(check: Check) -> str:
     return f"check__{check.check_name}"
+
+
+def gx_dir_of_runs() -> Path:
+    """Where `signal-audit check` writes the GX project, its validation results and Data Docs:
+    the project's gx/ unless $SIGNAL_AUDIT_GX_DIR names another folder, so that audits run side
+    by side from one checkout (two warehouses, parallel tests) do not share one."""
+    return Path(os.environ.get(GX_DIR_ENV) or GX_DIR)
 
 
 def generate(gx_dir: Path = GX_DIR, project_dir: Path = PROJECT_DIR) -> list[Path]:

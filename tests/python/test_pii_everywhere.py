@@ -199,13 +199,16 @@ def test_no_planted_value_in_any_table_or_view(audit):
     assert hits == []
 
 
-def test_no_planted_value_in_any_file_written(audit):
+def test_no_planted_value_in_any_file_written(audit, run_outputs):
+    # dbt's target/ and logs/, GX's run folder: the project's, or this worker's (conftest.py)
     folders = [audit["warehouse"].parent, audit["parquet"], audit["csv"], audit["tmp"],
-               PROJECT_DIR / "target", PROJECT_DIR / "logs"]
+               PROJECT_DIR / "target", PROJECT_DIR / "logs", *run_outputs.values()]
     files = [p for folder in folders if folder.exists() for p in folder.rglob("*") if p.is_file()]
     # the warehouse folder holds the warehouse, dlt's working folder, GX and the report
     assert any(".dlt_pipelines" in p.parts for p in files)
     assert any(p.name == "signal_audit_report.html" for p in files)
+    assert any(p.name == "run_results.json" for p in files) and any(p.name == "dbt.log" for p in files)
+    assert any(p.suffix == ".html" and "data_docs" in p.parts for p in files)
     assert any(p.suffix == ".parquet" for p in files) and any(p.suffix == ".csv" for p in files)
     hits = [hit for p in files for hit in _hits(_file_text(p), str(p))]
     hits += _hits(audit["stdout"].read_text(), "the run's output")
