@@ -74,19 +74,25 @@ def _great_expectations() -> Any:
     whose `__main__` has neither a spec nor a file (`python -c`, an embedded interpreter) for its
     own doctest run: without grpc it prints "Skipping doctests" and exits, code 0
     (pyspark/sql/connect/utils.py) - the checks would end as if they had passed. Giving such a
-    `__main__` a file name keeps pyspark from mistaking it. Its warning about pandas 3 concerns
+    `__main__` a file name while GX imports keeps pyspark from mistaking it. Its warning about pandas 3 concerns
     Spark Connect's pandas API, which neither GX nor the audit uses.
     """
     import sys
     import warnings
 
     main = sys.modules["__main__"]
-    if getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
+    named = getattr(main, "__spec__", None) is None and not hasattr(main, "__file__")
+    if named:
         main.__file__ = "<signal-audit>"
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
-        import great_expectations
-
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                                    category=FutureWarning)
+            import great_expectations
+    finally:
+        # only for the import: a process pool spawned later would try to run that file
+        if named:
+            del main.__file__
     return great_expectations
 
 

@@ -26,7 +26,9 @@ _PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds"
 
 def dbt(project: Path, warehouse: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
     """`dbt <args> --profiles-dir .` from the project folder, as the README says."""
-    env = {k: v for k, v in os.environ.items() if k != WAREHOUSE_ENV} | {"DO_NOT_TRACK": "1"}
+    # target/ where plain dbt puts it (the project's), not this worker's (conftest.py)
+    env = {k: v for k, v in os.environ.items() if k not in (WAREHOUSE_ENV, "DBT_TARGET_PATH")}
+    env["DO_NOT_TRACK"] = "1"
     if warehouse is not None:
         env[WAREHOUSE_ENV] = str(warehouse)
     return subprocess.run([dbt_executable(), *args, "--profiles-dir", "."], cwd=project, env=env,

@@ -32,7 +32,8 @@ GATE_TESTS = {"signal_checks_failing", "signal_checks_warning"}
 
 
 def host_dbt(host: Path, warehouse: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAL_AUDIT_")}
+    # as in the host's own shell: no setting of this project's, target/ in the host project
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAL_AUDIT_") and k != "DBT_TARGET_PATH"}
     env |= {"DO_NOT_TRACK": "1", "HOST_WAREHOUSE": str(warehouse),
             # offline: `dbt deps` of a local path must not reach the network; any attempt goes
             # to a port where nothing listens
