@@ -74,8 +74,8 @@ def _great_expectations() -> Any:
     whose `__main__` has neither a spec nor a file (`python -c`, an embedded interpreter) for its
     own doctest run: without grpc it prints "Skipping doctests" and exits, code 0
     (pyspark/sql/connect/utils.py) - the checks would end as if they had passed. Giving such a
-    `__main__` a file name while GX imports keeps pyspark from mistaking it. Its warning about pandas 3 concerns
-    Spark Connect's pandas API, which neither GX nor the audit uses.
+    `__main__` a file name while GX imports keeps pyspark from mistaking it. Its warning about
+    pandas 3 concerns Spark Connect's pandas API, which neither GX nor the audit uses.
     """
     import sys
     import warnings

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +13,8 @@ import duckdb
 import pytest
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "signal_audit.cli", *args], cwd=cwd,
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "signal_audit.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, check=False)
 
 
@@ -50,6 +52,25 @@ def test_check_gates_ci_with_exit_1(demo):
     assert "pii_hashing: FAILED for tiktok" in check.stdout
     card = cli("scorecard", "--warehouse", str(warehouse), cwd=warehouse.parent)
     assert card.returncode == 0 and "Signal scorecard, 2026-10-02 to 2026-10-31" in card.stdout
+
+
+def test_two_audits_side_by_side_can_each_write_their_own_target_logs_and_gx(demo, tmp_path: Path):
+    """dbt's DBT_TARGET_PATH and DBT_LOG_PATH, and $SIGNAL_AUDIT_GX_DIR, move what a build and a
+    check write out of the project's target/, logs/ and gx/ (docs/checks.md)."""
+    warehouse = tmp_path / "w" / "demo.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(demo[0], warehouse)
+    mine = {"DBT_TARGET_PATH": tmp_path / "t", "DBT_LOG_PATH": tmp_path / "l", "SIGNAL_AUDIT_GX_DIR": tmp_path / "g"}
+    env = {**os.environ, **{var: str(folder) for var, folder in mine.items()}}
+    build = cli("build", "--full-refresh", "--warehouse", str(warehouse), cwd=tmp_path, env=env)
+    assert build.returncode == 0, build.stdout + build.stderr
+    assert (tmp_path / "t" / "run_results.json").is_file() and (tmp_path / "t" / "manifest.json").is_file()
+    assert (tmp_path / "l" / "dbt.log").is_file()
+    check = cli("check", "--warehouse", str(warehouse), cwd=tmp_path, env=env)
+    assert check.returncode == 1  # the broken demo, judged as before
+    docs = tmp_path / "g" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert f"Data Docs: {docs}" in check.stdout
+    assert (tmp_path / "g" / "great_expectations.yml").is_file()
 
 
 def test_gate_passes_a_healthy_shop(tmp_path: Path):
