@@ -90,7 +90,9 @@ def audit_stages(shop: Path, warehouse: Path, dbt_results: Path | None = None) -
         "dbt build": measure([*CLI, "build", *wh]),
     }
     if dbt_results is not None:
-        shutil.copy(ROOT / os.environ.get("DBT_TARGET_PATH", "target") / "run_results.json", dbt_results)
+        from signal_audit.transform import dbt_folder
+
+        shutil.copy(dbt_folder("DBT_TARGET_PATH", "target") / "run_results.json", dbt_results)
     stages["checks (GX)"] = measure([*CLI, "check", *wh], ok_codes=(0, 1))  # 1: checks failed, as planted
     if has_report_command():
         stages["report"] = measure([*CLI, "report", *wh])

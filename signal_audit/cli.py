@@ -274,7 +274,7 @@ def _load(config: Config, target: Target, reload_all: bool = False) -> None:
 
 
 def _build(config: Config, target: Target, full_refresh: bool = False) -> None:
-    from signal_audit.transform import dbt_build
+    from signal_audit.transform import dbt_build, dbt_folder
 
     target.ensure_writable()
     target.can_build()
@@ -294,8 +294,7 @@ def _build(config: Config, target: Target, full_refresh: bool = False) -> None:
     if not outcome.success:
         if any(is_lock_conflict(failure) for failure in outcome.failures):
             raise in_use(config.warehouse)  # a notebook or BI tool opened the file meanwhile
-        log = PROJECT_DIR / os.environ.get("DBT_LOG_PATH", "logs") / "dbt.log"  # dbt's own variable
-        details = "\n  ".join(outcome.failures) or f"see {log}"
+        details = "\n  ".join(outcome.failures) or f"see {dbt_folder('DBT_LOG_PATH', 'logs') / 'dbt.log'}"
         raise StageFailed(f"dbt build failed:\n  {details}")
     seeds = " (seeds unchanged since they were loaded, not reloaded)" if outcome.seeds_skipped else ""
     print(f"    {outcome.nodes} models, seeds and tests passed{seeds}")

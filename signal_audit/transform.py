@@ -73,6 +73,12 @@ def dbt_build(
                           progress, full_refresh)
 
 
+def dbt_folder(variable: str, default: str) -> Path:
+    """dbt's target/ or logs/ where plain `dbt build` puts it: $DBT_TARGET_PATH or
+    $DBT_LOG_PATH (dbt's own variables, relative to the project) or the default."""
+    return PROJECT_DIR / os.environ.get(variable, default)
+
+
 def _run_dbt_build(
     engine: Target,
     audit_vars: dict[str, Any],
@@ -80,8 +86,7 @@ def _run_dbt_build(
     progress: Progress | None,
     full_refresh: bool,
 ) -> DbtOutcome:
-    # dbt's own DBT_TARGET_PATH, as plain `dbt build` reads it (relative to the project)
-    target = target_path or PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+    target = target_path or dbt_folder("DBT_TARGET_PATH", "target")
     command = [
         sys.executable, "-m", "signal_audit.dbt_process", "no-state" if full_refresh else "check-state",
         "--project-dir", str(PROJECT_DIR),
